@@ -1,0 +1,106 @@
+#include "engine/creation.h"
+
+#include <cmath>
+
+#include "engine/dispatch.h"
+#include "engine/elementwise.h"
+#include "engine/parallel.h"
+
+namespace dphys {
+
+namespace {
+
+void check_shape(const Shape& shape, const char* op) {
+  for (auto d : shape) DPHYS_CHECK(d >= 0, "{}: negative size in shape {}", op, shape_str(shape));
+}
+
+// Fills a real tensor with f(i) for each element index i.
+template <class F>
+Tensor generate(const Shape& shape, DType dtype, const char* op, F f) {
+  check_shape(shape, op);
+  Tensor out = Tensor::empty(shape, dtype);
+  dispatch_real(dtype, op, [&](auto t) {
+    using T = decltype(t);
+    T* p = out.data<T>();
+    parallel_for(out.numel(), 8, [&](std::int64_t i) { p[i] = static_cast<T>(f(i)); });
+  });
+  return out;
+}
+
+}  // namespace
+
+Tensor full(const Shape& shape, double value, DType dtype, Device device) {
+  check_shape(shape, "full");
+  Tensor out = Tensor::empty(shape, dtype, device);
+  kernel::fill(out, value);
+  return out;
+}
+
+Tensor zeros(const Shape& shape, DType dtype, Device device) { return full(shape, 0.0, dtype, device); }
+Tensor ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1.0, dtype, device); }
+Tensor scalar(double value, DType dtype, Device device) { return full({}, value, dtype, device); }
+Tensor zeros_like(const Tensor& x) { return zeros(x.shape(), x.dtype(), x.device()); }
+Tensor ones_like(const Tensor& x) { return ones(x.shape(), x.dtype(), x.device()); }
+
+Tensor arange(double start, double stop, double step, DType dtype) {
+  DPHYS_CHECK(step != 0.0 && std::isfinite(start) && std::isfinite(stop) && std::isfinite(step),
+              "arange: invalid range start={} stop={} step={}", start, stop, step);
+  const auto count = static_cast<std::int64_t>(std::max(0.0, std::ceil((stop - start) / step)));
+  if (dtype == DType::i64) {
+    std::vector<std::int64_t> values(count);
+    for (std::int64_t i = 0; i < count; ++i) values[i] = static_cast<std::int64_t>(start + i * step);
+    return from_vector(values, {count});
+  }
+  return generate({count}, dtype, "arange", [=](std::int64_t i) { return start + i * step; });
+}
+
+Tensor linspace(double start, double stop, std::int64_t count, DType dtype) {
+  DPHYS_CHECK(count >= 0, "linspace: negative count {}", count);
+  const double step = count > 1 ? (stop - start) / static_cast<double>(count - 1) : 0.0;
+  return generate({count}, dtype, "linspace",
+                  [=](std::int64_t i) { return i == count - 1 ? stop : start + i * step; });
+}
+
+Tensor from_vector(const std::vector<double>& data, const Shape& shape, DType dtype) {
+  check_shape(shape, "from_vector");
+  DPHYS_CHECK(static_cast<std::int64_t>(data.size()) == shape_numel(shape),
+              "from_vector: {} values do not fill shape {} ({} elements)", data.size(), shape_str(shape),
+              shape_numel(shape));
+  Tensor out = Tensor::empty(shape, dtype);
+  dispatch_all(dtype, "from_vector", [&](auto t) {
+    using T = decltype(t);
+    T* p = out.data<T>();
+    for (std::size_t i = 0; i < data.size(); ++i) p[i] = static_cast<T>(data[i]);
+  });
+  return out;
+}
+
+Tensor from_vector(const std::vector<std::int64_t>& data, const Shape& shape) {
+  check_shape(shape, "from_vector");
+  DPHYS_CHECK(static_cast<std::int64_t>(data.size()) == shape_numel(shape),
+              "from_vector: {} values do not fill shape {} ({} elements)", data.size(), shape_str(shape),
+              shape_numel(shape));
+  Tensor out = Tensor::empty(shape, DType::i64);
+  std::copy(data.begin(), data.end(), out.data<std::int64_t>());
+  return out;
+}
+
+Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype) {
+  DPHYS_CHECK(low <= high, "uniform: low {} exceeds high {}", low, high);
+  const std::uint64_t seed = gen.seed(), start = gen.advance(shape_numel(shape));
+  return generate(shape, dtype, "uniform",
+                  [=](std::int64_t i) { return low + (high - low) * Generator::uniform01(seed, start + i); });
+}
+
+Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype) {
+  DPHYS_CHECK(stddev >= 0.0, "normal: negative standard deviation {}", stddev);
+  // Box-Muller on two counters per element.
+  const std::uint64_t seed = gen.seed(), start = gen.advance(2 * shape_numel(shape));
+  return generate(shape, dtype, "normal", [=](std::int64_t i) {
+    const double u1 = 1.0 - Generator::uniform01(seed, start + 2 * i);  // in (0, 1]: log is finite
+    const double u2 = Generator::uniform01(seed, start + 2 * i + 1);
+    return mean + stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+  });
+}
+
+}  // namespace dphys

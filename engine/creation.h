@@ -1,0 +1,27 @@
+#pragma once
+// Creating tensors. Results carry no gradient history; call requires_grad_() on leaves to differentiate.
+#include <vector>
+
+#include "engine/random.h"
+#include "engine/tensor.h"
+
+namespace dphys {
+
+Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
+Tensor ones(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
+Tensor full(const Shape& shape, double value, DType dtype = DType::f32, Device device = Device::cpu());
+Tensor scalar(double value, DType dtype = DType::f32, Device device = Device::cpu());
+Tensor zeros_like(const Tensor& x);
+Tensor ones_like(const Tensor& x);
+// [start, stop) in steps of `step`.
+Tensor arange(double start, double stop, double step = 1.0, DType dtype = DType::f32);
+// `count` evenly spaced values from start to stop inclusive.
+Tensor linspace(double start, double stop, std::int64_t count, DType dtype = DType::f32);
+// Copies host data; data.size() must equal the shape's element count.
+Tensor from_vector(const std::vector<double>& data, const Shape& shape, DType dtype = DType::f32);
+Tensor from_vector(const std::vector<std::int64_t>& data, const Shape& shape);
+// Uniform in [low, high) and normal(mean, std), drawn from `gen`.
+Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype = DType::f32);
+Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype = DType::f32);
+
+}  // namespace dphys

@@ -1,0 +1,27 @@
+#pragma once
+// Elementwise kernels with NumPy broadcasting. No gradients here: see autodiff/ops.h.
+#include "engine/tensor.h"
+
+namespace dphys::kernel {
+
+enum class UnaryOp { neg, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs, sign };
+enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge };
+
+const char* op_name(UnaryOp op);
+const char* op_name(BinaryOp op);
+
+Tensor unary(UnaryOp op, const Tensor& x);
+// Inputs are promoted to a common dtype; comparisons return 0/1 in that dtype.
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
+// cond != 0 selects a, else b; all three broadcast together. cond must be real.
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor cast(const Tensor& x, DType dtype);
+// Writes `a + alpha * b` into a (b broadcast to a's shape).
+void add_inplace(const Tensor& a, const Tensor& b, double alpha);
+void scale_inplace(const Tensor& a, double factor);
+void fill(const Tensor& a, double value);
+
+// Checks that all tensors live on one device; `op` names the caller.
+void check_same_device(const char* op, const Tensor& a, const Tensor& b);
+
+}  // namespace dphys::kernel

@@ -1,0 +1,139 @@
+#include "engine/reduce.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "engine/dispatch.h"
+#include "engine/layout.h"
+#include "engine/parallel.h"
+
+namespace dphys::kernel {
+
+namespace {
+
+const char* op_name(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::sum: return "sum";
+    case ReduceOp::max: return "max";
+    case ReduceOp::min: return "min";
+  }
+  return "reduce";
+}
+
+// f32 sums accumulate in f64: long reductions (losses over a batch of grids) otherwise lose digits.
+template <class T>
+using Accumulator = std::conditional_t<std::is_same_v<T, float>, double,
+                                       std::conditional_t<std::is_same_v<T, c64>, c128, T>>;
+
+// Reduces the middle axis of x viewed as [outer, n, inner].
+template <class T>
+void reduce_middle(ReduceOp op, const T* in, T* out, std::int64_t outer, std::int64_t n, std::int64_t inner) {
+  parallel_for(outer, n * inner, [&](std::int64_t o) {
+    const T* base = in + o * n * inner;
+    T* dst = out + o * inner;
+    if (op == ReduceOp::sum) {
+      for (std::int64_t i = 0; i < inner; ++i) {
+        Accumulator<T> acc{0};
+        for (std::int64_t k = 0; k < n; ++k) acc += base[k * inner + i];
+        dst[i] = static_cast<T>(acc);
+      }
+      return;
+    }
+    if constexpr (std::is_floating_point_v<T>) {
+      const bool take_max = op == ReduceOp::max;
+      for (std::int64_t i = 0; i < inner; ++i) {
+        T best = base[i];
+        for (std::int64_t k = 1; k < n; ++k) {
+          const T v = base[k * inner + i];
+          best = take_max ? std::max(best, v) : std::min(best, v);
+        }
+        dst[i] = best;
+      }
+    }
+  });
+}
+
+void split_at_axis(const Shape& shape, int axis, std::int64_t& outer, std::int64_t& n, std::int64_t& inner) {
+  outer = 1;
+  inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= shape[d];
+  for (std::size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+  n = shape[axis];
+}
+
+}  // namespace
+
+std::vector<int> normalize_axes(const std::vector<int>& axes, int ndim, const char* op) {
+  std::vector<int> result;
+  if (axes.empty()) {
+    for (int d = 0; d < ndim; ++d) result.push_back(d);
+    return result;
+  }
+  for (int a : axes) result.push_back(normalize_axis(a, ndim, op));
+  std::sort(result.begin(), result.end());
+  DPHYS_CHECK(std::adjacent_find(result.begin(), result.end()) == result.end(), "{}: repeated axis in [{}]", op,
+              fmt::join(axes, ", "));
+  return result;
+}
+
+Shape reduced_shape(const Shape& shape, const std::vector<int>& axes, bool keepdims) {
+  Shape out;
+  for (int d = 0; d < static_cast<int>(shape.size()); ++d) {
+    const bool reduced = std::find(axes.begin(), axes.end(), d) != axes.end();
+    if (!reduced) out.push_back(shape[d]);
+    else if (keepdims) out.push_back(1);
+  }
+  return out;
+}
+
+Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int> axes, bool keepdims) {
+  const char* name = op_name(op);
+  axes = normalize_axes(axes, x.dim(), name);
+  if (op != ReduceOp::sum) {
+    DPHYS_CHECK(!is_complex(x.dtype()), "{}: not defined for complex dtype {}", name, dtype_name(x.dtype()));
+    for (int a : axes)
+      DPHYS_CHECK(x.shape()[a] > 0, "{}: cannot reduce the empty axis {} of shape {}", name, a,
+                  shape_str(x.shape()));
+  }
+  Tensor current = x;
+  for (int a : axes) {
+    std::int64_t outer, n, inner;
+    split_at_axis(current.shape(), a, outer, n, inner);
+    Shape shape = current.shape();
+    shape[a] = 1;
+    Tensor out = Tensor::empty(shape, x.dtype(), x.device());
+    dispatch_floating(x.dtype(), name, [&](auto t) {
+      using T = decltype(t);
+      reduce_middle<T>(op, current.data<T>(), out.data<T>(), outer, n, inner);
+    });
+    current = out;
+  }
+  if (axes.empty()) current = x.clone();
+  if (keepdims) return current;
+  return reshape(current, reduced_shape(x.shape(), axes, false));
+}
+
+Tensor argmax(const Tensor& x, int axis, bool keepdims) {
+  axis = normalize_axis(axis, x.dim(), "argmax");
+  DPHYS_CHECK(x.shape()[axis] > 0, "argmax: cannot reduce the empty axis {} of shape {}", axis,
+              shape_str(x.shape()));
+  std::int64_t outer, n, inner;
+  split_at_axis(x.shape(), axis, outer, n, inner);
+  Tensor out = Tensor::empty(reduced_shape(x.shape(), {axis}, keepdims), DType::i64, x.device());
+  std::int64_t* dst = out.data<std::int64_t>();
+  dispatch_real(x.dtype(), "argmax", [&](auto t) {
+    using T = decltype(t);
+    const T* in = x.data<T>();
+    parallel_for(outer, n * inner, [&](std::int64_t o) {
+      for (std::int64_t i = 0; i < inner; ++i) {
+        std::int64_t best = 0;
+        for (std::int64_t k = 1; k < n; ++k)
+          if (in[(o * n + k) * inner + i] > in[(o * n + best) * inner + i]) best = k;
+        dst[o * inner + i] = best;
+      }
+    });
+  });
+  return out;
+}
+
+}  // namespace dphys::kernel
