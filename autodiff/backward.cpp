@@ -24,7 +24,8 @@ std::vector<std::shared_ptr<Node>> collect_graph(const std::vector<Tensor>& root
       if (input && seen.emplace(input.get(), true).second) stack.push_back(input);
     order.push_back(std::move(node));
   }
-  std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a->sequence < b->sequence; });
+  std::sort(order.begin(), order.end(),
+            [](const auto& a, const auto& b) { return a->sequence < b->sequence; });
   return order;
 }
 
@@ -33,7 +34,8 @@ Tensor accumulate(const Tensor& sum, const Tensor& term) { return sum.defined() 
 void check_cotangent(const Node& from, const Node& input, const Tensor& grad) {
   DPHYS_CHECK(grad.shape() == input.shape && grad.dtype() == input.dtype,
               "backward of {}: returned a gradient of shape {} ({}) for an input of shape {} ({})", from.name,
-              shape_str(grad.shape()), dtype_name(grad.dtype()), shape_str(input.shape), dtype_name(input.dtype));
+              shape_str(grad.shape()), dtype_name(grad.dtype()), shape_str(input.shape),
+              dtype_name(input.dtype));
 }
 
 }  // namespace
@@ -67,8 +69,10 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
     if (!root.requires_grad()) continue;
     Tensor seed = root_grads[r];
     if (!seed.defined()) {
-      DPHYS_CHECK(root.numel() == 1, "backward: the root has shape {}; pass its cotangent or reduce it to one "
-                  "element", shape_str(root.shape()));
+      DPHYS_CHECK(root.numel() == 1,
+                  "backward: the root has shape {}; pass its cotangent or reduce it to one "
+                  "element",
+                  shape_str(root.shape()));
       seed = ones_like(root);
     }
     DPHYS_CHECK(seed.shape() == root.shape(), "backward: cotangent of shape {} for a root of shape {}",
@@ -97,15 +101,18 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
       continue;
     }
     bool inputs_needed = false;
-    for (const auto& input : node->inputs) inputs_needed = inputs_needed || (input && needed[position.at(input.get())]);
+    for (const auto& input : node->inputs)
+      inputs_needed = inputs_needed || (input && needed[position.at(input.get())]);
     if (!inputs_needed) continue;
-    DPHYS_CHECK(!node->released, "backward of {}: the graph was already freed by an earlier backward pass; pass "
-                "retain_graph to differentiate it twice", node->name);
+    DPHYS_CHECK(!node->released,
+                "backward of {}: the graph was already freed by an earlier backward pass; pass "
+                "retain_graph to differentiate it twice",
+                node->name);
     Tensor out;
     if (node->output_storage) {
       DPHYS_CHECK(node->output_storage->version() == node->output_version,
-                  "backward of {}: its output (shape {}) was modified in place after it was computed", node->name,
-                  shape_str(node->shape));
+                  "backward of {}: its output (shape {}) was modified in place after it was computed",
+                  node->name, shape_str(node->shape));
       // Rebuilt rather than stored: a node holding its own output would be a reference cycle.
       out = Tensor(std::make_shared<TensorImpl>(
           TensorImpl{node->shape, node->dtype, node->output_storage, order[i], nullptr}));
@@ -142,7 +149,8 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
 }
 
 void backward(const Tensor& root, const Tensor& root_grad, bool retain_graph) {
-  DPHYS_CHECK(root.requires_grad(), "backward: the root (shape {}) does not require grad; nothing recorded it",
+  DPHYS_CHECK(root.requires_grad(),
+              "backward: the root (shape {}) does not require grad; nothing recorded it",
               shape_str(root.shape()));
   BackwardOptions options;
   options.retain_graph = retain_graph;

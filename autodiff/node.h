@@ -18,7 +18,7 @@ struct Node {
   using Vjp = std::function<std::vector<Tensor>(const Tensor& grad, const Tensor& out)>;
 
   const char* name = "";
-  std::uint64_t sequence = 0;  // execution order: inputs always have smaller numbers
+  std::uint64_t sequence = 0;                 // execution order: inputs always have smaller numbers
   std::vector<std::shared_ptr<Node>> inputs;  // null where the input needs no gradient
   Vjp vjp;                                    // empty for leaves and once backward released the node
   bool released = false;
@@ -28,6 +28,12 @@ struct Node {
   std::shared_ptr<Storage> output_storage;
   std::uint64_t output_version = 0;
   std::weak_ptr<TensorImpl> leaf;  // for leaves: where `backward` accumulates .grad
+
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Tears the graph down iteratively: a rollout's chain is deeper than the call stack.
+  ~Node();
 
   bool is_leaf() const { return inputs.empty(); }
   void release() {

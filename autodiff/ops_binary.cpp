@@ -20,8 +20,12 @@ struct InputMeta {
 
 // The cotangent of an input that was broadcast and promoted to form the output.
 Tensor unbroadcast(const Tensor& g, const Shape& shape, DType dtype) { return cast(sum_to(g, shape), dtype); }
-Tensor unbroadcast(const Tensor& g, const Tensor& input) { return unbroadcast(g, input.shape(), input.dtype()); }
-Tensor unbroadcast(const Tensor& g, const InputMeta& input) { return unbroadcast(g, input.shape, input.dtype); }
+Tensor unbroadcast(const Tensor& g, const Tensor& input) {
+  return unbroadcast(g, input.shape(), input.dtype());
+}
+Tensor unbroadcast(const Tensor& g, const InputMeta& input) {
+  return unbroadcast(g, input.shape, input.dtype);
+}
 
 Tensor scalar_like(double value, const Tensor& x) { return scalar(value, x.dtype(), x.device()); }
 
@@ -101,12 +105,12 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor out = kernel::where(cond, a, b);
   if (!needs_grad(a, b)) return out;
-  return record("where", {a, b}, out,
-                [sc = Saved(cond), ma = InputMeta(a), mb = InputMeta(b)](const Tensor& g, const Tensor&) {
-                  const Tensor zero = scalar_like(0.0, g);
-                  return Grads{unbroadcast(where(sc.get(), g, zero), ma),
-                               unbroadcast(where(sc.get(), zero, g), mb)};
-                });
+  return record(
+      "where", {a, b}, out,
+      [sc = Saved(cond), ma = InputMeta(a), mb = InputMeta(b)](const Tensor& g, const Tensor&) {
+        const Tensor zero = scalar_like(0.0, g);
+        return Grads{unbroadcast(where(sc.get(), g, zero), ma), unbroadcast(where(sc.get(), zero, g), mb)};
+      });
 }
 
 Tensor eq(const Tensor& a, const Tensor& b) { return kernel::binary(BinaryOp::eq, a, b); }

@@ -59,9 +59,8 @@ Tensor remap_axis(const char* name, const Tensor& x, int axis, std::vector<std::
 Tensor reshape(const Tensor& x, const Shape& shape) {
   Tensor out = kernel::reshape(x, shape);
   if (!needs_grad(x)) return out;
-  return record("reshape", {x}, out, [from = x.shape()](const Tensor& g, const Tensor&) {
-    return Grads{reshape(g, from)};
-  });
+  return record("reshape", {x}, out,
+                [from = x.shape()](const Tensor& g, const Tensor&) { return Grads{reshape(g, from)}; });
 }
 
 Tensor flatten(const Tensor& x) { return reshape(x, {x.numel()}); }
@@ -86,14 +85,17 @@ Tensor permute(const Tensor& x, const std::vector<int>& perm) {
   Tensor out = kernel::permute(x, perm);
   if (!needs_grad(x)) return out;
   std::vector<int> inverse(perm.size());
-  for (std::size_t d = 0; d < perm.size(); ++d) inverse[normalize_axis(perm[d], x.dim(), "permute")] = static_cast<int>(d);
-  return record("permute", {x}, out, [inverse](const Tensor& g, const Tensor&) { return Grads{permute(g, inverse)}; });
+  for (std::size_t d = 0; d < perm.size(); ++d)
+    inverse[normalize_axis(perm[d], x.dim(), "permute")] = static_cast<int>(d);
+  return record("permute", {x}, out,
+                [inverse](const Tensor& g, const Tensor&) { return Grads{permute(g, inverse)}; });
 }
 
 Tensor transpose(const Tensor& x, int axis0, int axis1) {
   std::vector<int> perm(x.dim());
   std::iota(perm.begin(), perm.end(), 0);
-  std::swap(perm[normalize_axis(axis0, x.dim(), "transpose")], perm[normalize_axis(axis1, x.dim(), "transpose")]);
+  std::swap(perm[normalize_axis(axis0, x.dim(), "transpose")],
+            perm[normalize_axis(axis1, x.dim(), "transpose")]);
   return permute(x, perm);
 }
 
@@ -103,8 +105,9 @@ Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t stop, s
   const std::int64_t n = x.shape()[axis];
   if (start < 0) start += n;
   if (stop < 0) stop += n;
-  DPHYS_CHECK(start >= 0 && start <= n && stop <= n, "slice: range [{}, {}) is out of bounds for axis {} of shape {}",
-              start, stop, axis, shape_str(x.shape()));
+  DPHYS_CHECK(start >= 0 && start <= n && stop <= n,
+              "slice: range [{}, {}) is out of bounds for axis {} of shape {}", start, stop, axis,
+              shape_str(x.shape()));
   std::vector<std::int64_t> map;
   for (std::int64_t i = start; i < stop; i += step) map.push_back(i);
   return remap_axis("slice", x, axis, std::move(map));
@@ -134,17 +137,24 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64
   for (int d = 0; d < x.dim(); ++d) {
     const auto [before, after] = widths[d];
     const std::int64_t n = x.shape()[d];
-    DPHYS_CHECK(before >= 0 && after >= 0, "pad: negative width ({}, {}) on axis {} of shape {}", before, after, d,
-                shape_str(x.shape()));
+    DPHYS_CHECK(before >= 0 && after >= 0, "pad: negative width ({}, {}) on axis {} of shape {}", before,
+                after, d, shape_str(x.shape()));
     DPHYS_CHECK(n > 0 || mode == PadMode::constant || before + after == 0,
-                "pad: periodic and edge padding need a non-empty axis, axis {} of shape {}", d, shape_str(x.shape()));
+                "pad: periodic and edge padding need a non-empty axis, axis {} of shape {}", d,
+                shape_str(x.shape()));
     std::vector<std::int64_t> map(n + before + after);
     for (std::int64_t i = 0; i < static_cast<std::int64_t>(map.size()); ++i) {
       const std::int64_t j = i - before;
       switch (mode) {
-        case PadMode::constant: map[i] = j >= 0 && j < n ? j : -1; break;
-        case PadMode::periodic: map[i] = (j % n + n) % n; break;
-        case PadMode::edge: map[i] = std::clamp<std::int64_t>(j, 0, n - 1); break;
+        case PadMode::constant:
+          map[i] = j >= 0 && j < n ? j : -1;
+          break;
+        case PadMode::periodic:
+          map[i] = (j % n + n) % n;
+          break;
+        case PadMode::edge:
+          map[i] = std::clamp<std::int64_t>(j, 0, n - 1);
+          break;
       }
     }
     maps.push_back(std::move(map));
@@ -156,30 +166,31 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
   Tensor out = kernel::index_select(x, axis, index);
   if (!needs_grad(x)) return out;
   axis = normalize_axis(axis, x.dim(), "index_select");
-  return record("index_select", {x}, out, [axis, si = Saved(index), shape = x.shape()](const Tensor& g, const Tensor&) {
-    const Tensor& index = si.get();
-    Shape index_shape(g.dim(), 1);
-    index_shape[axis] = index.numel();
-    const Tensor expanded = kernel::broadcast_to(kernel::reshape(index, index_shape), g.shape());
-    return Grads{scatter_add(zeros(shape, g.dtype(), g.device()), axis, expanded, g)};
-  });
+  return record(
+      "index_select", {x}, out, [axis, si = Saved(index), shape = x.shape()](const Tensor& g, const Tensor&) {
+        const Tensor& index = si.get();
+        Shape index_shape(g.dim(), 1);
+        index_shape[axis] = index.numel();
+        const Tensor expanded = kernel::broadcast_to(kernel::reshape(index, index_shape), g.shape());
+        return Grads{scatter_add(zeros(shape, g.dtype(), g.device()), axis, expanded, g)};
+      });
 }
 
 Tensor gather(const Tensor& x, int axis, const Tensor& index) {
   Tensor out = kernel::gather(x, axis, index);
   if (!needs_grad(x)) return out;
-  return record("gather", {x}, out, [axis, si = Saved(index), shape = x.shape()](const Tensor& g, const Tensor&) {
-    return Grads{scatter_add(zeros(shape, g.dtype(), g.device()), axis, si.get(), g)};
-  });
+  return record("gather", {x}, out,
+                [axis, si = Saved(index), shape = x.shape()](const Tensor& g, const Tensor&) {
+                  return Grads{scatter_add(zeros(shape, g.dtype(), g.device()), axis, si.get(), g)};
+                });
 }
 
 Tensor scatter_add(const Tensor& base, int axis, const Tensor& index, const Tensor& src) {
   Tensor out = kernel::scatter_add(base, axis, index, src);
   if (!needs_grad(base, src)) return out;
-  return record("scatter_add", {base, src}, out,
-                [axis, si = Saved(index)](const Tensor& g, const Tensor&) {
-                  return Grads{g, gather(g, axis, si.get())};
-                });
+  return record("scatter_add", {base, src}, out, [axis, si = Saved(index)](const Tensor& g, const Tensor&) {
+    return Grads{g, gather(g, axis, si.get())};
+  });
 }
 
 Tensor concat(const std::vector<Tensor>& xs, int axis) {
@@ -204,8 +215,8 @@ Tensor stack(const std::vector<Tensor>& xs, int axis) {
   axis = normalize_axis(axis, xs.front().dim() + 1, "stack");
   std::vector<Tensor> expanded;
   for (const Tensor& x : xs) {
-    DPHYS_CHECK(x.shape() == xs.front().shape(), "stack: shapes {} and {} differ", shape_str(xs.front().shape()),
-                shape_str(x.shape()));
+    DPHYS_CHECK(x.shape() == xs.front().shape(), "stack: shapes {} and {} differ",
+                shape_str(xs.front().shape()), shape_str(x.shape()));
     expanded.push_back(unsqueeze(x, axis));
   }
   return concat(expanded, axis);

@@ -17,13 +17,15 @@ Tensor neg(const Tensor& x) {
 Tensor exp(const Tensor& x) {
   Tensor out = kernel::unary(UnaryOp::exp, x);
   if (!needs_grad(x)) return out;
-  return record("exp", {x}, out, [](const Tensor& g, const Tensor& y) { return Grads{g * y}; }, KeepOutput::yes);
+  return record(
+      "exp", {x}, out, [](const Tensor& g, const Tensor& y) { return Grads{g * y}; }, KeepOutput::yes);
 }
 
 Tensor log(const Tensor& x) {
   Tensor out = kernel::unary(UnaryOp::log, x);
   if (!needs_grad(x)) return out;
-  return record("log", {x}, out, [sx = Saved(x)](const Tensor& g, const Tensor&) { return Grads{g / sx.get()}; });
+  return record("log", {x}, out,
+                [sx = Saved(x)](const Tensor& g, const Tensor&) { return Grads{g / sx.get()}; });
 }
 
 Tensor sqrt(const Tensor& x) {
@@ -36,7 +38,8 @@ Tensor sqrt(const Tensor& x) {
 Tensor sin(const Tensor& x) {
   Tensor out = kernel::unary(UnaryOp::sin, x);
   if (!needs_grad(x)) return out;
-  return record("sin", {x}, out, [sx = Saved(x)](const Tensor& g, const Tensor&) { return Grads{g * cos(sx.get())}; });
+  return record("sin", {x}, out,
+                [sx = Saved(x)](const Tensor& g, const Tensor&) { return Grads{g * cos(sx.get())}; });
 }
 
 Tensor cos(const Tensor& x) {
@@ -50,7 +53,8 @@ Tensor tanh(const Tensor& x) {
   Tensor out = kernel::unary(UnaryOp::tanh, x);
   if (!needs_grad(x)) return out;
   return record(
-      "tanh", {x}, out, [](const Tensor& g, const Tensor& y) { return Grads{g * (1.0 - y * y)}; }, KeepOutput::yes);
+      "tanh", {x}, out, [](const Tensor& g, const Tensor& y) { return Grads{g * (1.0 - y * y)}; },
+      KeepOutput::yes);
 }
 
 Tensor sigmoid(const Tensor& x) {
@@ -72,7 +76,8 @@ Tensor relu(const Tensor& x) {
 Tensor abs(const Tensor& x) {
   Tensor out = kernel::unary(UnaryOp::abs, x);
   if (!needs_grad(x)) return out;
-  return record("abs", {x}, out, [sx = Saved(x)](const Tensor& g, const Tensor&) { return Grads{g * sign(sx.get())}; });
+  return record("abs", {x}, out,
+                [sx = Saved(x)](const Tensor& g, const Tensor&) { return Grads{g * sign(sx.get())}; });
 }
 
 Tensor sign(const Tensor& x) { return kernel::unary(UnaryOp::sign, x); }

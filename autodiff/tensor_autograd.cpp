@@ -23,7 +23,8 @@ void check_inplace(const char* op, const Tensor& target, const Tensor* source = 
 Tensor& Tensor::requires_grad_(bool requires) {
   TensorImpl& self = impl();
   if (!requires) {
-    DPHYS_CHECK(is_leaf(), "requires_grad_: cannot turn off gradients of a non-leaf tensor (shape {}); use detach()",
+    DPHYS_CHECK(is_leaf(),
+                "requires_grad_: cannot turn off gradients of a non-leaf tensor (shape {}); use detach()",
                 shape_str(self.shape));
     self.node.reset();
     return *this;

@@ -36,7 +36,8 @@ std::vector<Tensor> track(const std::vector<Tensor>& xs) {
   std::vector<Tensor> tracked;
   for (const Tensor& x : xs) {
     if (x.requires_grad()) {
-      tracked.push_back(record("input", {x}, x, [](const Tensor& g, const Tensor&) { return std::vector<Tensor>{g}; }));
+      tracked.push_back(
+          record("input", {x}, x, [](const Tensor& g, const Tensor&) { return std::vector<Tensor>{g}; }));
     } else {
       Tensor leaf = x.detach();
       leaf.requires_grad_();
@@ -117,22 +118,26 @@ std::pair<Tensor, std::vector<Tensor>> value_and_grad(const Function& f, const s
   return vjp(f, xs, Tensor());
 }
 
-std::vector<Tensor> grad(const Function& f, const std::vector<Tensor>& xs) { return vjp(f, xs, Tensor()).second; }
+std::vector<Tensor> grad(const Function& f, const std::vector<Tensor>& xs) {
+  return vjp(f, xs, Tensor()).second;
+}
 
 Tensor grad(const UnaryFunction& f, const Tensor& x) {
   return grad([&f](const std::vector<Tensor>& v) { return f(v[0]); }, std::vector<Tensor>{x})[0];
 }
 
-std::pair<Tensor, Tensor> jvp(const Function& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& tangents) {
+std::pair<Tensor, Tensor> jvp(const Function& f, const std::vector<Tensor>& xs,
+                              const std::vector<Tensor>& tangents) {
   DPHYS_CHECK(xs.size() == tangents.size(), "jvp: {} inputs but {} tangents", xs.size(), tangents.size());
   for (std::size_t i = 0; i < xs.size(); ++i)
-    DPHYS_CHECK(xs[i].shape() == tangents[i].shape(), "jvp: tangent {} has shape {} for an input of shape {}", i,
-                shape_str(tangents[i].shape()), shape_str(xs[i].shape()));
+    DPHYS_CHECK(xs[i].shape() == tangents[i].shape(), "jvp: tangent {} has shape {} for an input of shape {}",
+                i, shape_str(tangents[i].shape()), shape_str(xs[i].shape()));
   BackwardOptions outer;
   outer.create_graph = must_record_derivative(xs) || needs_grad(tangents);
   const std::vector<Tensor> tracked = track(xs);
   Tensor y = trace(f, tracked, "jvp");
-  // g_i = J_iᵀ u is linear in the dummy cotangent u, so differentiating Σ⟨g_i, t_i⟩ with respect to u gives J t.
+  // g_i = J_iᵀ u is linear in the dummy cotangent u, so differentiating Σ⟨g_i, t_i⟩ with respect to u gives J
+  // t.
   Tensor u = zeros_like(y);
   u.requires_grad_();
   Tensor inner_product;
@@ -154,8 +159,8 @@ std::pair<Tensor, Tensor> jvp(const Function& f, const std::vector<Tensor>& xs, 
 }
 
 Tensor hvp(const UnaryFunction& f, const Tensor& x, const Tensor& v) {
-  DPHYS_CHECK(x.shape() == v.shape(), "hvp: direction of shape {} for an input of shape {}", shape_str(v.shape()),
-              shape_str(x.shape()));
+  DPHYS_CHECK(x.shape() == v.shape(), "hvp: direction of shape {} for an input of shape {}",
+              shape_str(v.shape()), shape_str(x.shape()));
   return grad([&](const Tensor& z) { return sum(grad(f, z) * v); }, x);
 }
 

@@ -21,7 +21,8 @@ std::pair<Tensor, std::vector<Tensor>> value_and_grad(const Function& f, const s
 std::pair<Tensor, std::vector<Tensor>> vjp(const Function& f, const std::vector<Tensor>& xs,
                                            const Tensor& cotangent);
 // f(xs) and the Jacobian-vector product Σ_i ∂f/∂x_i · tangent_i (two reverse passes: the double-VJP trick).
-std::pair<Tensor, Tensor> jvp(const Function& f, const std::vector<Tensor>& xs, const std::vector<Tensor>& tangents);
+std::pair<Tensor, Tensor> jvp(const Function& f, const std::vector<Tensor>& xs,
+                              const std::vector<Tensor>& tangents);
 // Hessian of a one-element f at x times v (reverse over reverse).
 Tensor hvp(const UnaryFunction& f, const Tensor& x, const Tensor& v);
 // ∂f/∂x with shape f(x).shape + x.shape, one reverse pass per output element.
@@ -32,8 +33,8 @@ Tensor stop_gradient(const Tensor& x);
 // An op with a user forward (run without recording) and a user backward that returns one gradient per
 // input given the output's cotangent. Write backward with differentiable ops to allow higher derivatives;
 // a backward that runs its own solver under NoGradGuard gives first derivatives only.
-using CustomBackward =
-    std::function<std::vector<Tensor>(const Tensor& grad, const std::vector<Tensor>& inputs, const Tensor& output)>;
+using CustomBackward = std::function<std::vector<Tensor>(
+    const Tensor& grad, const std::vector<Tensor>& inputs, const Tensor& output)>;
 Tensor custom_op(const std::string& name, const std::vector<Tensor>& inputs, const Function& forward,
                  CustomBackward backward);
 // Runs f without recording its intermediates and recomputes them during backward: memory for compute.

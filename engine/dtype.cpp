@@ -6,22 +6,32 @@ namespace dphys {
 
 std::size_t dtype_size(DType dtype) {
   switch (dtype) {
-    case DType::f32: return 4;
-    case DType::f64: return 8;
-    case DType::c64: return 8;
-    case DType::c128: return 16;
-    case DType::i64: return 8;
+    case DType::f32:
+      return 4;
+    case DType::f64:
+      return 8;
+    case DType::c64:
+      return 8;
+    case DType::c128:
+      return 16;
+    case DType::i64:
+      return 8;
   }
   fail("dtype_size: unknown dtype {}", static_cast<int>(dtype));
 }
 
 std::string_view dtype_name(DType dtype) {
   switch (dtype) {
-    case DType::f32: return "f32";
-    case DType::f64: return "f64";
-    case DType::c64: return "c64";
-    case DType::c128: return "c128";
-    case DType::i64: return "i64";
+    case DType::f32:
+      return "f32";
+    case DType::f64:
+      return "f64";
+    case DType::c64:
+      return "c64";
+    case DType::c128:
+      return "c128";
+    case DType::i64:
+      return "i64";
   }
   return "unknown";
 }

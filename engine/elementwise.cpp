@@ -11,43 +11,68 @@ namespace dphys::kernel {
 
 const char* op_name(UnaryOp op) {
   switch (op) {
-    case UnaryOp::neg: return "neg";
-    case UnaryOp::exp: return "exp";
-    case UnaryOp::log: return "log";
-    case UnaryOp::sqrt: return "sqrt";
-    case UnaryOp::sin: return "sin";
-    case UnaryOp::cos: return "cos";
-    case UnaryOp::tanh: return "tanh";
-    case UnaryOp::sigmoid: return "sigmoid";
-    case UnaryOp::relu: return "relu";
-    case UnaryOp::abs: return "abs";
-    case UnaryOp::sign: return "sign";
+    case UnaryOp::neg:
+      return "neg";
+    case UnaryOp::exp:
+      return "exp";
+    case UnaryOp::log:
+      return "log";
+    case UnaryOp::sqrt:
+      return "sqrt";
+    case UnaryOp::sin:
+      return "sin";
+    case UnaryOp::cos:
+      return "cos";
+    case UnaryOp::tanh:
+      return "tanh";
+    case UnaryOp::sigmoid:
+      return "sigmoid";
+    case UnaryOp::relu:
+      return "relu";
+    case UnaryOp::abs:
+      return "abs";
+    case UnaryOp::sign:
+      return "sign";
   }
   return "unary";
 }
 
 const char* op_name(BinaryOp op) {
   switch (op) {
-    case BinaryOp::add: return "add";
-    case BinaryOp::sub: return "sub";
-    case BinaryOp::mul: return "mul";
-    case BinaryOp::div: return "div";
-    case BinaryOp::pow: return "pow";
-    case BinaryOp::maximum: return "maximum";
-    case BinaryOp::minimum: return "minimum";
-    case BinaryOp::eq: return "eq";
-    case BinaryOp::ne: return "ne";
-    case BinaryOp::lt: return "lt";
-    case BinaryOp::le: return "le";
-    case BinaryOp::gt: return "gt";
-    case BinaryOp::ge: return "ge";
+    case BinaryOp::add:
+      return "add";
+    case BinaryOp::sub:
+      return "sub";
+    case BinaryOp::mul:
+      return "mul";
+    case BinaryOp::div:
+      return "div";
+    case BinaryOp::pow:
+      return "pow";
+    case BinaryOp::maximum:
+      return "maximum";
+    case BinaryOp::minimum:
+      return "minimum";
+    case BinaryOp::eq:
+      return "eq";
+    case BinaryOp::ne:
+      return "ne";
+    case BinaryOp::lt:
+      return "lt";
+    case BinaryOp::le:
+      return "le";
+    case BinaryOp::gt:
+      return "gt";
+    case BinaryOp::ge:
+      return "ge";
   }
   return "binary";
 }
 
 void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
-  DPHYS_CHECK(a.device() == b.device(), "{}: tensors are on different devices ({} with shape {} and {} with shape {})",
-              op, a.device().str(), shape_str(a.shape()), b.device().str(), shape_str(b.shape()));
+  DPHYS_CHECK(a.device() == b.device(),
+              "{}: tensors are on different devices ({} with shape {} and {} with shape {})", op,
+              a.device().str(), shape_str(a.shape()), b.device().str(), shape_str(b.shape()));
 }
 
 namespace {
@@ -62,31 +87,50 @@ void map_unary(const Tensor& x, const Tensor& out, F f) {
 template <class T>
 void run_unary(UnaryOp op, const Tensor& x, const Tensor& out) {
   switch (op) {
-    case UnaryOp::neg: return map_unary<T>(x, out, [](T v) { return -v; });
-    case UnaryOp::exp: return map_unary<T>(x, out, [](T v) { return std::exp(v); });
-    case UnaryOp::log: return map_unary<T>(x, out, [](T v) { return std::log(v); });
-    case UnaryOp::sqrt: return map_unary<T>(x, out, [](T v) { return std::sqrt(v); });
-    case UnaryOp::sin: return map_unary<T>(x, out, [](T v) { return std::sin(v); });
-    case UnaryOp::cos: return map_unary<T>(x, out, [](T v) { return std::cos(v); });
-    case UnaryOp::tanh: return map_unary<T>(x, out, [](T v) { return std::tanh(v); });
-    case UnaryOp::sigmoid: return map_unary<T>(x, out, [](T v) { return T(1) / (T(1) + std::exp(-v)); });
-    case UnaryOp::relu: return map_unary<T>(x, out, [](T v) { return v > T(0) ? v : T(0); });
-    case UnaryOp::abs: return map_unary<T>(x, out, [](T v) { return std::abs(v); });
-    case UnaryOp::sign: return map_unary<T>(x, out, [](T v) { return T((v > T(0)) - (v < T(0))); });
+    case UnaryOp::neg:
+      return map_unary<T>(x, out, [](T v) { return -v; });
+    case UnaryOp::exp:
+      return map_unary<T>(x, out, [](T v) { return std::exp(v); });
+    case UnaryOp::log:
+      return map_unary<T>(x, out, [](T v) { return std::log(v); });
+    case UnaryOp::sqrt:
+      return map_unary<T>(x, out, [](T v) { return std::sqrt(v); });
+    case UnaryOp::sin:
+      return map_unary<T>(x, out, [](T v) { return std::sin(v); });
+    case UnaryOp::cos:
+      return map_unary<T>(x, out, [](T v) { return std::cos(v); });
+    case UnaryOp::tanh:
+      return map_unary<T>(x, out, [](T v) { return std::tanh(v); });
+    case UnaryOp::sigmoid:
+      return map_unary<T>(x, out, [](T v) { return T(1) / (T(1) + std::exp(-v)); });
+    case UnaryOp::relu:
+      return map_unary<T>(x, out, [](T v) { return v > T(0) ? v : T(0); });
+    case UnaryOp::abs:
+      return map_unary<T>(x, out, [](T v) { return std::abs(v); });
+    case UnaryOp::sign:
+      return map_unary<T>(x, out, [](T v) { return T((v > T(0)) - (v < T(0))); });
   }
 }
 
 template <class T>
 void run_complex_unary(UnaryOp op, const Tensor& x, const Tensor& out) {
   switch (op) {
-    case UnaryOp::neg: return map_unary<T>(x, out, [](T v) { return -v; });
-    case UnaryOp::exp: return map_unary<T>(x, out, [](T v) { return std::exp(v); });
-    case UnaryOp::log: return map_unary<T>(x, out, [](T v) { return std::log(v); });
-    case UnaryOp::sqrt: return map_unary<T>(x, out, [](T v) { return std::sqrt(v); });
-    case UnaryOp::sin: return map_unary<T>(x, out, [](T v) { return std::sin(v); });
-    case UnaryOp::cos: return map_unary<T>(x, out, [](T v) { return std::cos(v); });
-    case UnaryOp::tanh: return map_unary<T>(x, out, [](T v) { return std::tanh(v); });
-    default: fail("{}: not defined for complex dtype {}", op_name(op), dtype_name(x.dtype()));
+    case UnaryOp::neg:
+      return map_unary<T>(x, out, [](T v) { return -v; });
+    case UnaryOp::exp:
+      return map_unary<T>(x, out, [](T v) { return std::exp(v); });
+    case UnaryOp::log:
+      return map_unary<T>(x, out, [](T v) { return std::log(v); });
+    case UnaryOp::sqrt:
+      return map_unary<T>(x, out, [](T v) { return std::sqrt(v); });
+    case UnaryOp::sin:
+      return map_unary<T>(x, out, [](T v) { return std::sin(v); });
+    case UnaryOp::cos:
+      return map_unary<T>(x, out, [](T v) { return std::cos(v); });
+    case UnaryOp::tanh:
+      return map_unary<T>(x, out, [](T v) { return std::tanh(v); });
+    default:
+      fail("{}: not defined for complex dtype {}", op_name(op), dtype_name(x.dtype()));
   }
 }
 
@@ -106,34 +150,48 @@ void map_binary(const Tensor& a, const Tensor& b, const Tensor& out, F f) {
   } else {
     const std::array<Shape, 2> strides{broadcast_strides(a.shape(), out.shape()),
                                        broadcast_strides(b.shape(), out.shape())};
-    for_each_broadcast<2>(out.shape(), strides,
-                          [&](std::int64_t i, const std::array<std::int64_t, 2>& off) {
-                            po[i] = f(pa[off[0]], pb[off[1]]);
-                          });
+    for_each_broadcast<2>(out.shape(), strides, [&](std::int64_t i, const std::array<std::int64_t, 2>& off) {
+      po[i] = f(pa[off[0]], pb[off[1]]);
+    });
   }
 }
 
 template <class T>
 void run_arithmetic(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   switch (op) {
-    case BinaryOp::add: return map_binary<T, T>(a, b, out, [](T x, T y) { return x + y; });
-    case BinaryOp::sub: return map_binary<T, T>(a, b, out, [](T x, T y) { return x - y; });
-    case BinaryOp::mul: return map_binary<T, T>(a, b, out, [](T x, T y) { return x * y; });
-    case BinaryOp::div: return map_binary<T, T>(a, b, out, [](T x, T y) { return x / y; });
-    default: break;
+    case BinaryOp::add:
+      return map_binary<T, T>(a, b, out, [](T x, T y) { return x + y; });
+    case BinaryOp::sub:
+      return map_binary<T, T>(a, b, out, [](T x, T y) { return x - y; });
+    case BinaryOp::mul:
+      return map_binary<T, T>(a, b, out, [](T x, T y) { return x * y; });
+    case BinaryOp::div:
+      return map_binary<T, T>(a, b, out, [](T x, T y) { return x / y; });
+    default:
+      break;
   }
   if constexpr (std::is_floating_point_v<T>) {
     switch (op) {
-      case BinaryOp::pow: return map_binary<T, T>(a, b, out, [](T x, T y) { return std::pow(x, y); });
-      case BinaryOp::maximum: return map_binary<T, T>(a, b, out, [](T x, T y) { return std::max(x, y); });
-      case BinaryOp::minimum: return map_binary<T, T>(a, b, out, [](T x, T y) { return std::min(x, y); });
-      case BinaryOp::eq: return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x == y); });
-      case BinaryOp::ne: return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x != y); });
-      case BinaryOp::lt: return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x < y); });
-      case BinaryOp::le: return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x <= y); });
-      case BinaryOp::gt: return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x > y); });
-      case BinaryOp::ge: return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x >= y); });
-      default: break;
+      case BinaryOp::pow:
+        return map_binary<T, T>(a, b, out, [](T x, T y) { return std::pow(x, y); });
+      case BinaryOp::maximum:
+        return map_binary<T, T>(a, b, out, [](T x, T y) { return std::max(x, y); });
+      case BinaryOp::minimum:
+        return map_binary<T, T>(a, b, out, [](T x, T y) { return std::min(x, y); });
+      case BinaryOp::eq:
+        return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x == y); });
+      case BinaryOp::ne:
+        return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x != y); });
+      case BinaryOp::lt:
+        return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x < y); });
+      case BinaryOp::le:
+        return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x <= y); });
+      case BinaryOp::gt:
+        return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x > y); });
+      case BinaryOp::ge:
+        return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x >= y); });
+      default:
+        break;
     }
   }
   fail("{}: not defined for dtype {}", op_name(op), dtype_name(a.dtype()));
@@ -170,11 +228,13 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_device("where", cond, a);
   check_same_device("where", a, b);
   const DType dtype = promote_types(a.dtype(), b.dtype());
-  const Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
+  const Shape shape =
+      broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
   const Tensor pa = a.dtype() == dtype ? a : cast(a, dtype);
   const Tensor pb = b.dtype() == dtype ? b : cast(b, dtype);
   Tensor out = Tensor::empty(shape, dtype, a.device());
-  const std::array<Shape, 3> strides{broadcast_strides(cond.shape(), shape), broadcast_strides(a.shape(), shape),
+  const std::array<Shape, 3> strides{broadcast_strides(cond.shape(), shape),
+                                     broadcast_strides(a.shape(), shape),
                                      broadcast_strides(b.shape(), shape)};
   dispatch_real(cond.dtype(), "where (condition)", [&](auto c) {
     using C = decltype(c);

@@ -20,7 +20,7 @@ template <class... Args>
 
 }  // namespace dphys
 
-#define DPHYS_CHECK(condition, ...)              \
-  do {                                           \
+#define DPHYS_CHECK(condition, ...)               \
+  do {                                            \
     if (!(condition)) ::dphys::fail(__VA_ARGS__); \
   } while (0)

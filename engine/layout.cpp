@@ -28,7 +28,8 @@ Tensor reshape(const Tensor& x, Shape shape) {
   }
   DPHYS_CHECK(shape_numel(shape) == x.numel(), "reshape: cannot reshape {} ({} elements) to {} ({} elements)",
               shape_str(x.shape()), x.numel(), shape_str(shape), shape_numel(shape));
-  return Tensor(std::make_shared<TensorImpl>(TensorImpl{std::move(shape), x.dtype(), x.storage(), nullptr, nullptr}));
+  return Tensor(
+      std::make_shared<TensorImpl>(TensorImpl{std::move(shape), x.dtype(), x.storage(), nullptr, nullptr}));
 }
 
 Tensor permute(const Tensor& x, const std::vector<int>& perm) {
@@ -58,7 +59,8 @@ Tensor permute(const Tensor& x, const std::vector<int>& perm) {
 }
 
 Tensor broadcast_to(const Tensor& x, const Shape& shape) {
-  DPHYS_CHECK(x.dim() <= static_cast<int>(shape.size()) && broadcast_shapes(x.shape(), shape, "broadcast_to") == shape,
+  DPHYS_CHECK(x.dim() <= static_cast<int>(shape.size()) &&
+                  broadcast_shapes(x.shape(), shape, "broadcast_to") == shape,
               "broadcast_to: cannot broadcast shape {} to {}", shape_str(x.shape()), shape_str(shape));
   Tensor out = Tensor::empty(shape, x.dtype(), x.device());
   dispatch_by_size(x.dtype(), [&](auto t) {
@@ -82,7 +84,8 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
     DPHYS_CHECK(x.dtype() == first.dtype(), "concat: dtypes {} and {} differ", dtype_name(first.dtype()),
                 dtype_name(x.dtype()));
     bool compatible = x.dim() == first.dim();
-    for (int d = 0; compatible && d < first.dim(); ++d) compatible = d == axis || x.shape()[d] == first.shape()[d];
+    for (int d = 0; compatible && d < first.dim(); ++d)
+      compatible = d == axis || x.shape()[d] == first.shape()[d];
     DPHYS_CHECK(compatible, "concat: shapes {} and {} differ outside axis {}", shape_str(first.shape()),
                 shape_str(x.shape()), axis);
     out_shape[axis] += x.shape()[axis];
@@ -133,7 +136,8 @@ Tensor axis_map_gather(const Tensor& x, const AxisMaps& maps, double fill) {
         base += src * strides[d];
       }
       T* dst = o + r * row;
-      for (std::int64_t j = 0; j < row; ++j) dst[j] = outside || last[j] < 0 ? fill_value : in[base + last[j]];
+      for (std::int64_t j = 0; j < row; ++j)
+        dst[j] = outside || last[j] < 0 ? fill_value : in[base + last[j]];
     });
   });
   return out;
@@ -181,8 +185,8 @@ void check_index_tensor(const char* op, const Tensor& x, const Tensor& index) {
 }
 
 void check_index_range(const char* op, std::int64_t value, std::int64_t size, int axis, const Shape& shape) {
-  DPHYS_CHECK(value >= 0 && value < size, "{}: index {} is out of range for axis {} of shape {}", op, value, axis,
-              shape_str(shape));
+  DPHYS_CHECK(value >= 0 && value < size, "{}: index {} is out of range for axis {} of shape {}", op, value,
+              axis, shape_str(shape));
 }
 
 // x viewed as [outer, n, inner] around `axis`.
@@ -199,7 +203,8 @@ struct AxisSplit {
 void check_same_but_axis(const char* op, const Shape& a, const Shape& b, int axis) {
   bool same = a.size() == b.size();
   for (std::size_t d = 0; same && d < a.size(); ++d) same = static_cast<int>(d) == axis || a[d] == b[d];
-  DPHYS_CHECK(same, "{}: shapes {} and {} must agree except along axis {}", op, shape_str(a), shape_str(b), axis);
+  DPHYS_CHECK(same, "{}: shapes {} and {} must agree except along axis {}", op, shape_str(a), shape_str(b),
+              axis);
 }
 
 }  // namespace

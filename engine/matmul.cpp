@@ -12,13 +12,14 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   check_same_device("matmul", a, b);
   DPHYS_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: operands need at least 2 axes, got shapes {} and {}",
               shape_str(a.shape()), shape_str(b.shape()));
-  DPHYS_CHECK(a.dtype() == b.dtype(), "matmul: dtypes {} and {} differ (shapes {} and {})", dtype_name(a.dtype()),
-              dtype_name(b.dtype()), shape_str(a.shape()), shape_str(b.shape()));
+  DPHYS_CHECK(a.dtype() == b.dtype(), "matmul: dtypes {} and {} differ (shapes {} and {})",
+              dtype_name(a.dtype()), dtype_name(b.dtype()), shape_str(a.shape()), shape_str(b.shape()));
   const std::int64_t m = a.shape()[a.dim() - 2], k = a.shape()[a.dim() - 1];
   const std::int64_t kb = b.shape()[b.dim() - 2], n = b.shape()[b.dim() - 1];
   DPHYS_CHECK(k == kb, "matmul: inner dimensions differ for shapes {} and {}", shape_str(a.shape()),
               shape_str(b.shape()));
-  const Shape batch_a(a.shape().begin(), a.shape().end() - 2), batch_b(b.shape().begin(), b.shape().end() - 2);
+  const Shape batch_a(a.shape().begin(), a.shape().end() - 2),
+      batch_b(b.shape().begin(), b.shape().end() - 2);
   const Shape batch = broadcast_shapes(batch_a, batch_b, "matmul");
   Shape out_shape = batch;
   out_shape.push_back(m);

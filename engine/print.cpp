@@ -38,7 +38,8 @@ void format_axis(std::string& out, const T* data, const Shape& shape, const Shap
       i = n - kEdgeItems;
     }
     format_axis(out, data, shape, strides, axis + 1, offset + i * strides[axis], summarise);
-    if (i + 1 < n) out += axis + 1 == static_cast<int>(shape.size()) ? ", " : ",\n" + std::string(axis + 1, ' ');
+    if (i + 1 < n)
+      out += axis + 1 == static_cast<int>(shape.size()) ? ", " : ",\n" + std::string(axis + 1, ' ');
   }
   out += ']';
 }
@@ -47,13 +48,16 @@ void format_axis(std::string& out, const T* data, const Shape& shape, const Shap
 
 std::string Tensor::str() const {
   if (!defined()) return "Tensor(undefined)";
-  std::string out = fmt::format("Tensor(shape={}, dtype={}, device={}{})\n", shape_str(shape()),
-                                dtype_name(dtype()), device().str(), requires_grad() ? ", requires_grad" : "");
+  std::string out =
+      fmt::format("Tensor(shape={}, dtype={}, device={}{})\n", shape_str(shape()), dtype_name(dtype()),
+                  device().str(), requires_grad() ? ", requires_grad" : "");
   dispatch_all(dtype(), "str", [&](auto t) {
     using T = decltype(t);
     format_axis(out, data<T>(), shape(), contiguous_strides(shape()), 0, 0, numel() > kSummariseAbove);
   });
   return out;
 }
+
+std::ostream& operator<<(std::ostream& out, const Tensor& tensor) { return out << tensor.str(); }
 
 }  // namespace dphys

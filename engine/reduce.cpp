@@ -13,17 +13,20 @@ namespace {
 
 const char* op_name(ReduceOp op) {
   switch (op) {
-    case ReduceOp::sum: return "sum";
-    case ReduceOp::max: return "max";
-    case ReduceOp::min: return "min";
+    case ReduceOp::sum:
+      return "sum";
+    case ReduceOp::max:
+      return "max";
+    case ReduceOp::min:
+      return "min";
   }
   return "reduce";
 }
 
 // f32 sums accumulate in f64: long reductions (losses over a batch of grids) otherwise lose digits.
 template <class T>
-using Accumulator = std::conditional_t<std::is_same_v<T, float>, double,
-                                       std::conditional_t<std::is_same_v<T, c64>, c128, T>>;
+using Accumulator =
+    std::conditional_t<std::is_same_v<T, float>, double, std::conditional_t<std::is_same_v<T, c64>, c128, T>>;
 
 // Reduces the middle axis of x viewed as [outer, n, inner].
 template <class T>
@@ -71,8 +74,8 @@ std::vector<int> normalize_axes(const std::vector<int>& axes, int ndim, const ch
   }
   for (int a : axes) result.push_back(normalize_axis(a, ndim, op));
   std::sort(result.begin(), result.end());
-  DPHYS_CHECK(std::adjacent_find(result.begin(), result.end()) == result.end(), "{}: repeated axis in [{}]", op,
-              fmt::join(axes, ", "));
+  DPHYS_CHECK(std::adjacent_find(result.begin(), result.end()) == result.end(), "{}: repeated axis in [{}]",
+              op, fmt::join(axes, ", "));
   return result;
 }
 
@@ -80,8 +83,10 @@ Shape reduced_shape(const Shape& shape, const std::vector<int>& axes, bool keepd
   Shape out;
   for (int d = 0; d < static_cast<int>(shape.size()); ++d) {
     const bool reduced = std::find(axes.begin(), axes.end(), d) != axes.end();
-    if (!reduced) out.push_back(shape[d]);
-    else if (keepdims) out.push_back(1);
+    if (!reduced)
+      out.push_back(shape[d]);
+    else if (keepdims)
+      out.push_back(1);
   }
   return out;
 }

@@ -8,10 +8,13 @@ namespace dphys {
 
 Tensor Tensor::empty(Shape shape, DType dtype, Device device) {
   auto storage = std::make_shared<Storage>(shape_numel(shape) * dtype_size(dtype), device);
-  return Tensor(std::make_shared<TensorImpl>(TensorImpl{std::move(shape), dtype, std::move(storage), nullptr, nullptr}));
+  return Tensor(std::make_shared<TensorImpl>(
+      TensorImpl{std::move(shape), dtype, std::move(storage), nullptr, nullptr}));
 }
 
-std::int64_t Tensor::size(std::int64_t axis) const { return shape()[normalize_axis(axis, dim(), "Tensor::size")]; }
+std::int64_t Tensor::size(std::int64_t axis) const {
+  return shape()[normalize_axis(axis, dim(), "Tensor::size")];
+}
 
 void Tensor::check_element_type(DType requested, const char* op) const {
   DPHYS_CHECK(requested == dtype(), "{}: requested {} elements from a {} tensor of shape {}", op,
@@ -19,7 +22,8 @@ void Tensor::check_element_type(DType requested, const char* op) const {
 }
 
 double Tensor::item() const {
-  DPHYS_CHECK(numel() == 1, "item: tensor of shape {} has {} elements, expected 1", shape_str(shape()), numel());
+  DPHYS_CHECK(numel() == 1, "item: tensor of shape {} has {} elements, expected 1", shape_str(shape()),
+              numel());
   return dispatch_all(dtype(), "item", [&](auto t) -> double {
     using T = decltype(t);
     if constexpr (std::is_arithmetic_v<T>) {

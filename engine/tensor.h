@@ -1,6 +1,7 @@
 #pragma once
 #include <cstdint>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -90,4 +91,15 @@ class Tensor {
   std::shared_ptr<TensorImpl> impl_;
 };
 
+std::ostream& operator<<(std::ostream& out, const Tensor& tensor);
+
 }  // namespace dphys
+
+// fmt::print("{}", tensor) prints the same text as Tensor::str().
+template <>
+struct fmt::formatter<dphys::Tensor> : fmt::formatter<std::string_view> {
+  template <class FormatContext>
+  auto format(const dphys::Tensor& tensor, FormatContext& ctx) const {
+    return fmt::formatter<std::string_view>::format(tensor.str(), ctx);
+  }
+};

@@ -1,0 +1,211 @@
+// The reverse pass and the transforms built on it.
+#include "autodiff/node.h"
+#include "test_util.h"
+
+using namespace dphys;
+using dphys::test::contains;
+using dphys::test::error_message;
+using dphys::test::finite_difference_gradient;
+using dphys::test::max_abs;
+using dphys::test::max_abs_diff;
+
+namespace {
+
+// A two-layer tanh network R^4 -> R^3 with fixed random weights.
+struct TwoLayerNet {
+  Tensor w1, b1, w2, b2;
+  explicit TwoLayerNet(Generator& gen)
+      : w1(normal({5, 4}, 0, 0.7, gen, DType::f64)),
+        b1(normal({5, 1}, 0, 0.3, gen, DType::f64)),
+        w2(normal({3, 5}, 0, 0.7, gen, DType::f64)),
+        b2(normal({3, 1}, 0, 0.3, gen, DType::f64)) {}
+  Tensor operator()(const Tensor& x) const {
+    const Tensor column = reshape(x, {4, 1});
+    return reshape(matmul(w2, tanh(matmul(w1, column) + b1)) + b2, {3});
+  }
+};
+
+}  // namespace
+
+TEST_CASE("grad of grad of grad: derivatives of x^3 are 3x^2, 6x, 6") {
+  const Tensor x = from_vector({-1.5, 0.5, 2.0}, {3}, DType::f64);
+  const UnaryFunction cube = [](const Tensor& v) { return sum(v * v * v); };
+  const UnaryFunction first = [&](const Tensor& v) { return sum(grad(cube, v)); };
+  const UnaryFunction second = [&](const Tensor& v) { return sum(grad(first, v)); };
+  const auto d1 = grad(cube, x).to_vector<double>();
+  const auto d2 = grad(first, x).to_vector<double>();
+  const auto d3 = grad(second, x).to_vector<double>();
+  const std::vector<double> xs{-1.5, 0.5, 2.0};
+  for (int i = 0; i < 3; ++i) {
+    CHECK(d1[i] == doctest::Approx(3 * xs[i] * xs[i]));
+    CHECK(d2[i] == doctest::Approx(6 * xs[i]));
+    CHECK(d3[i] == doctest::Approx(6.0));
+  }
+}
+
+TEST_CASE("jacobian of a two-layer tanh network matches finite differences") {
+  Generator gen(7);
+  const TwoLayerNet net(gen);
+  const Tensor x = normal({4}, 0, 1, gen, DType::f64);
+  const Tensor jac = jacobian(net, x);
+  REQUIRE(jac.shape() == Shape{3, 4});
+  // Column j by central differences.
+  const double eps = 1e-6;
+  const auto j = jac.to_vector<double>();
+  for (int col = 0; col < 4; ++col) {
+    std::vector<double> e(4, 0.0);
+    e[col] = eps;
+    const Tensor step = from_vector(e, {4}, DType::f64);
+    const auto column = ((net(x + step) - net(x - step)) / (2 * eps)).to_vector<double>();
+    for (int row = 0; row < 3; ++row) CHECK(j[row * 4 + col] == doctest::Approx(column[row]).epsilon(1e-7));
+  }
+}
+
+TEST_CASE("jacobian of the gradient is the symmetric Hessian, and hvp agrees with it") {
+  Generator gen(11);
+  const Tensor a = normal({4, 4}, 0, 1, gen, DType::f64);
+  const UnaryFunction f = [&](const Tensor& x) {
+    return sum(sin(reshape(matmul(a, reshape(x, {4, 1})), {4})) * x);
+  };
+  const Tensor x = normal({4}, 0, 1, gen, DType::f64);
+  const Tensor hessian = jacobian([&](const Tensor& v) { return grad(f, v); }, x);
+  REQUIRE(hessian.shape() == Shape{4, 4});
+  CHECK(max_abs_diff(hessian, transpose(hessian)) < 1e-12);
+  const Tensor v = normal({4}, 0, 1, gen, DType::f64);
+  const Tensor expected = reshape(matmul(hessian, reshape(v, {4, 1})), {4});
+  CHECK(max_abs_diff(hvp(f, x, v), expected) < 1e-12);
+}
+
+TEST_CASE("jvp matches finite differences and equals the Jacobian times the tangent") {
+  Generator gen(3);
+  const TwoLayerNet net(gen);
+  const Function f = [&](const std::vector<Tensor>& v) { return net(v[0] * v[1]); };
+  const Tensor x = normal({4}, 0, 1, gen, DType::f64), y = normal({4}, 0, 1, gen, DType::f64);
+  const Tensor tx = normal({4}, 0, 1, gen, DType::f64), ty = normal({4}, 0, 1, gen, DType::f64);
+  const auto [value, tangent] = jvp(f, {x, y}, {tx, ty});
+  CHECK(max_abs_diff(value, f({x, y})) == 0.0);
+  const double eps = 1e-6;
+  const Tensor fd = (f({x + eps * tx, y + eps * ty}) - f({x - eps * tx, y - eps * ty})) / (2 * eps);
+  CHECK(max_abs_diff(tangent, fd) < 1e-8 * (1 + max_abs(fd)));
+}
+
+TEST_CASE("vjp returns the cotangent-weighted gradient of a vector function") {
+  const Tensor x = from_vector({1.0, 2.0, 3.0}, {3}, DType::f64);
+  const Tensor cot = from_vector({1.0, -1.0, 0.5}, {3}, DType::f64);
+  const auto [y, grads] = vjp([](const std::vector<Tensor>& v) { return v[0] * v[0]; }, {x}, cot);
+  CHECK(y.to_vector<double>() == std::vector<double>{1, 4, 9});
+  CHECK(grads[0].to_vector<double>() == std::vector<double>{2, -4, 3});
+  CHECK(!y.requires_grad());
+}
+
+TEST_CASE("a gradient with respect to an unused input is zero, and stop_gradient blocks flow") {
+  const Tensor x = from_vector({1.0, 2.0}, {2}, DType::f64), y = from_vector({3.0, 4.0}, {2}, DType::f64);
+  const auto grads =
+      grad([](const std::vector<Tensor>& v) { return sum(v[0] * stop_gradient(v[0]) + 0.0 * 1.0); }, {x, y});
+  CHECK(grads[0].to_vector<double>() == std::vector<double>{1.0, 2.0});
+  CHECK(grads[1].to_vector<double>() == std::vector<double>{0.0, 0.0});
+}
+
+TEST_CASE("cast passes the gradient back in the input's dtype") {
+  const Tensor x = from_vector({1.0, 2.0}, {2}, DType::f32);
+  const Tensor w = from_vector({0.25, -3.0}, {2}, DType::f64);
+  const Tensor g = grad([&](const Tensor& v) { return sum(cast(v, DType::f64) * w); }, x);
+  CHECK(g.dtype() == DType::f32);
+  CHECK(g.to_vector<float>() == std::vector<float>{0.25f, -3.0f});
+}
+
+TEST_CASE("backward accumulates into the .grad of leaves; zero_grad clears it") {
+  Tensor w = from_vector({1.0, -2.0}, {2}, DType::f64);
+  w.requires_grad_();
+  CHECK(w.is_leaf());
+  const Tensor loss = sum(w * w * 3.0);
+  CHECK(!loss.is_leaf());
+  backward(loss, Tensor(), /*retain_graph=*/true);
+  CHECK(w.grad().to_vector<double>() == std::vector<double>{6.0, -12.0});
+  backward(loss);
+  CHECK(w.grad().to_vector<double>() == std::vector<double>{12.0, -24.0});
+  w.zero_grad();
+  CHECK(!w.grad().defined());
+}
+
+TEST_CASE("NoGradGuard records nothing") {
+  Tensor w = ones({2}, DType::f64);
+  w.requires_grad_();
+  {
+    NoGradGuard no_grad;
+    CHECK(!(w * 2.0).requires_grad());
+  }
+  CHECK((w * 2.0).requires_grad());
+}
+
+TEST_CASE("backward releases what it no longer needs") {
+  Tensor x = from_vector({0.5, 1.5}, {2}, DType::f64);
+  x.requires_grad_();
+  Tensor a = x * 2.0;
+  const Tensor loss = sum(sin(a));  // sin saves a for its backward
+  std::weak_ptr<Storage> saved = a.storage();
+  a = Tensor();
+  CHECK(!saved.expired());
+  backward(loss);
+  CHECK(saved.expired());
+  CHECK(contains(error_message([&] { backward(loss); }), "already freed"));
+}
+
+TEST_CASE("checkpoint gives the same first and second derivatives while recording nothing inside") {
+  Generator gen(5);
+  const Tensor w = normal({3, 3}, 0, 0.5, gen, DType::f64);
+  const Function block = [&](const std::vector<Tensor>& v) { return tanh(matmul(w, v[0])) + v[0]; };
+  const auto rollout = [&](const Tensor& x, bool checkpointed) {
+    Tensor state = x;
+    for (int step = 0; step < 8; ++step) state = checkpointed ? checkpoint(block, {state}) : block({state});
+    return sum(state * state);
+  };
+  const Tensor x = normal({3, 2}, 0, 1, gen, DType::f64);
+  const UnaryFunction plain = [&](const Tensor& v) { return rollout(v, false); };
+  const UnaryFunction saved = [&](const Tensor& v) { return rollout(v, true); };
+  CHECK(max_abs_diff(grad(plain, x), grad(saved, x)) < 1e-12);
+  const Tensor v = normal({3, 2}, 0, 1, gen, DType::f64);
+  CHECK(max_abs_diff(hvp(plain, x, v), hvp(saved, x, v)) < 1e-12);
+  // The checkpointed op is one node whose input is the previous state: nothing of the block was recorded.
+  Tensor leaf = x.clone();
+  leaf.requires_grad_();
+  const Tensor out = checkpoint(block, {leaf});
+  REQUIRE(out.node()->inputs.size() == 1);
+  CHECK(out.node()->inputs[0] == leaf.node());
+}
+
+TEST_CASE("custom_op uses the user's backward; a wrong gradient count is an error naming the op") {
+  const Tensor x = from_vector({1.0, 2.0, -1.0}, {3}, DType::f64);
+  const auto cube = [](const Tensor& v, bool broken) {
+    return custom_op(
+        "cube", {v}, [](const std::vector<Tensor>& in) { return in[0] * in[0] * in[0]; },
+        [broken](const Tensor& g, const std::vector<Tensor>& in, const Tensor&) {
+          if (broken) return std::vector<Tensor>{};
+          return std::vector<Tensor>{g * 3.0 * in[0] * in[0]};
+        });
+  };
+  CHECK(grad([&](const Tensor& v) { return sum(cube(v, false)); }, x).to_vector<double>() ==
+        std::vector<double>{3.0, 12.0, 3.0});
+  // The backward is written with differentiable ops, so the second derivative (6x) works too.
+  const Tensor second = grad(
+      [&](const Tensor& v) { return sum(grad([&](const Tensor& u) { return sum(cube(u, false)); }, v)); }, x);
+  CHECK(second.to_vector<double>() == std::vector<double>{6.0, 12.0, -6.0});
+  const std::string message =
+      error_message([&] { grad([&](const Tensor& v) { return sum(cube(v, true)); }, x); });
+  CHECK(contains(message, "cube"));
+  CHECK(contains(message, "0 gradients for 1 inputs"));
+}
+
+TEST_CASE("a 200k-op chain differentiates and is destroyed without exhausting the stack") {
+  Tensor x = scalar(1.0, DType::f64);
+  x.requires_grad_();
+  Tensor y = x;
+  for (int i = 0; i < 200000; ++i) y = y * 1.0 + 0.0;
+  backward(y);
+  CHECK(x.grad().item() == 1.0);
+  y = Tensor();  // tears down a graph 400k nodes deep
+  Tensor z = x;
+  for (int i = 0; i < 200000; ++i) z = sin(z);
+  z = Tensor();  // the same without a backward pass first: closures hold the chain
+  CHECK(x.requires_grad());
+}

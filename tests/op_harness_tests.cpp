@@ -1,0 +1,250 @@
+// The op table, in the spirit of ggml's test-backend-ops: one entry per differentiable op with its input
+// shapes, and every entry runs (a) a central finite-difference gradient check in f64, (b) an f32-vs-f64
+// forward agreement check, and (c) a Hessian-vector-product check against finite differences of the gradient.
+// Broadcasting variants are entries of their own.
+#include <functional>
+#include <set>
+
+#include "test_util.h"
+
+using namespace dphys;
+using dphys::test::finite_difference_gradient;
+using dphys::test::max_abs;
+using dphys::test::max_abs_diff;
+
+namespace {
+
+// Where inputs are drawn from: the op's domain, and away from kinks where finite differences are meaningless.
+enum class Domain { any, positive, away_from_zero };
+
+struct OpCase {
+  std::string op;  // the public op under test; variants share it
+  std::string variant;
+  std::vector<Shape> shapes;
+  Function f;
+  Domain domain = Domain::any;
+};
+
+Tensor index_tensor(std::vector<std::int64_t> values, Shape shape) { return from_vector(values, shape); }
+
+std::vector<OpCase> op_table() {
+  using V = const std::vector<Tensor>&;
+  const Tensor idx_select = index_tensor({2, 0, 2, 1}, {4});
+  const Tensor idx_gather = index_tensor({0, 2, 2, 1, 0, 0}, {2, 3});
+  const Tensor idx_scatter = index_tensor({1, 1, 0, 3, 3, 2}, {3, 2});
+  const Tensor condition = from_vector({1, 0, 0, 1, 1, 0}, {2, 3}, DType::f64);
+  return {
+      {"neg", "", {{3, 4}}, [](V x) { return neg(x[0]); }},
+      {"exp", "", {{3, 4}}, [](V x) { return exp(x[0]); }},
+      {"log", "", {{3, 4}}, [](V x) { return log(x[0]); }, Domain::positive},
+      {"sqrt", "", {{3, 4}}, [](V x) { return sqrt(x[0]); }, Domain::positive},
+      {"sin", "", {{3, 4}}, [](V x) { return sin(x[0]); }},
+      {"cos", "", {{3, 4}}, [](V x) { return cos(x[0]); }},
+      {"tanh", "", {{3, 4}}, [](V x) { return tanh(x[0]); }},
+      {"sigmoid", "", {{3, 4}}, [](V x) { return sigmoid(x[0]); }},
+      {"relu", "", {{3, 4}}, [](V x) { return relu(x[0]); }, Domain::away_from_zero},
+      {"abs", "", {{3, 4}}, [](V x) { return abs(x[0]); }, Domain::away_from_zero},
+      {"square", "", {{3, 4}}, [](V x) { return square(x[0]); }},
+      {"clamp", "", {{3, 4}}, [](V x) { return clamp(x[0], -0.7, 0.9); }},
+      {"add", "", {{3, 4}, {3, 4}}, [](V x) { return x[0] + x[1]; }},
+      {"add", "broadcast [2,1,3]+[4,1]", {{2, 1, 3}, {4, 1}}, [](V x) { return x[0] + x[1]; }},
+      {"add", "scalar", {{3, 4}}, [](V x) { return 2.5 + x[0]; }},
+      {"sub", "", {{3, 4}, {3, 4}}, [](V x) { return x[0] - x[1]; }},
+      {"sub", "broadcast [3,4]-[4]", {{3, 4}, {4}}, [](V x) { return x[0] - x[1]; }},
+      {"mul", "", {{3, 4}, {3, 4}}, [](V x) { return x[0] * x[1]; }},
+      {"mul", "broadcast [3,1]*[1,4]", {{3, 1}, {1, 4}}, [](V x) { return x[0] * x[1]; }},
+      {"div", "", {{3, 4}, {3, 4}}, [](V x) { return x[0] / x[1]; }, Domain::away_from_zero},
+      {"div",
+       "broadcast [2,3,4]/[3,1]",
+       {{2, 3, 4}, {3, 1}},
+       [](V x) { return x[0] / x[1]; },
+       Domain::away_from_zero},
+      {"pow", "", {{3, 4}, {3, 4}}, [](V x) { return pow(x[0], x[1]); }, Domain::positive},
+      {"pow", "scalar exponent", {{3, 4}}, [](V x) { return pow(x[0], 3.0); }},
+      {"maximum", "", {{3, 4}, {3, 4}}, [](V x) { return maximum(x[0], x[1]); }},
+      {"maximum", "broadcast [3,4],[4]", {{3, 4}, {4}}, [](V x) { return maximum(x[0], x[1]); }},
+      {"minimum", "", {{3, 4}, {3, 4}}, [](V x) { return minimum(x[0], x[1]); }},
+      {"where", "", {{2, 3}, {2, 3}}, [condition](V x) { return where(condition, x[0], x[1]); }},
+      {"where",
+       "broadcast [2,3],[3]",
+       {{2, 3}, {3}},
+       [condition](V x) { return where(condition, x[0], x[1]); }},
+      {"sum", "all", {{3, 4}}, [](V x) { return sum(x[0]); }},
+      {"sum", "axis 1 keepdims", {{2, 3, 4}}, [](V x) { return sum(x[0], {1}, true); }},
+      {"sum",
+       "axes 0,2",
+       {{2, 3, 4}},
+       [](V x) {
+         return sum(x[0], {0, -1});
+       }},
+      {"mean", "", {{2, 3, 4}}, [](V x) { return mean(x[0], {2}); }},
+      {"max", "", {{3, 5}}, [](V x) { return max(x[0], {1}); }},
+      {"max", "all", {{3, 5}}, [](V x) { return max(x[0]); }},
+      {"min", "", {{3, 5}}, [](V x) { return min(x[0], {0}, true); }},
+      {"norm", "", {{3, 4}}, [](V x) { return norm(x[0], {1}); }},
+      {"sum_to",
+       "",
+       {{2, 3, 4}},
+       [](V x) {
+         return sum_to(x[0], {3, 1});
+       }},
+      {"broadcast_to",
+       "",
+       {{3, 1}},
+       [](V x) {
+         return broadcast_to(x[0], {2, 3, 4});
+       }},
+      {"reshape",
+       "",
+       {{3, 4}},
+       [](V x) {
+         return reshape(x[0], {2, -1, 3});
+       }},
+      {"flatten", "", {{3, 4}}, [](V x) { return flatten(x[0]); }},
+      {"unsqueeze", "", {{3, 4}}, [](V x) { return unsqueeze(x[0], 1); }},
+      {"squeeze", "", {{3, 1, 4}}, [](V x) { return squeeze(x[0], 1); }},
+      {"permute",
+       "",
+       {{2, 3, 4}},
+       [](V x) {
+         return permute(x[0], {2, 0, 1});
+       }},
+      {"transpose", "", {{3, 4}}, [](V x) { return transpose(x[0]); }},
+      {"slice", "step 2", {{5, 7}}, [](V x) { return slice(x[0], 1, 1, 7, 2); }},
+      {"slice", "negative", {{5, 7}}, [](V x) { return slice(x[0], 0, -3, -1); }},
+      {"index_select", "", {{3, 4}}, [idx_select](V x) { return index_select(x[0], 1, idx_select); }},
+      {"gather", "", {{2, 4}}, [idx_gather](V x) { return gather(x[0], 1, idx_gather); }},
+      {"scatter_add",
+       "",
+       {{4, 2}, {3, 2}},
+       [idx_scatter](V x) { return scatter_add(x[0], 0, idx_scatter, x[1]); }},
+      {"pad",
+       "constant",
+       {{3, 4}},
+       [](V x) {
+         return pad(x[0], {{1, 2}, {0, 1}}, PadMode::constant, 0.5);
+       }},
+      {"pad",
+       "periodic",
+       {{3, 4}},
+       [](V x) {
+         return pad(x[0], {{2, 4}, {1, 1}}, PadMode::periodic);
+       }},
+      {"pad",
+       "edge",
+       {{3, 4}},
+       [](V x) {
+         return pad(x[0], {{2, 1}, {3, 0}}, PadMode::edge);
+       }},
+      {"concat",
+       "",
+       {{2, 3}, {4, 3}},
+       [](V x) {
+         return concat({x[0], x[1]}, 0);
+       }},
+      {"stack",
+       "",
+       {{2, 3}, {2, 3}},
+       [](V x) {
+         return stack({x[0], x[1]}, 1);
+       }},
+      {"roll", "", {{3, 5}}, [](V x) { return roll(x[0], -2, 1); }},
+      {"flip", "", {{3, 5}}, [](V x) { return flip(x[0], 0); }},
+      {"matmul", "", {{3, 4}, {4, 2}}, [](V x) { return matmul(x[0], x[1]); }},
+      {"matmul", "batched, broadcast batch", {{2, 3, 4}, {4, 5}}, [](V x) { return matmul(x[0], x[1]); }},
+      {"matmul", "batched", {{2, 3, 4}, {2, 4, 2}}, [](V x) { return matmul(x[0], x[1]); }},
+  };
+}
+
+std::vector<Tensor> draw_inputs(const OpCase& c, Generator& gen) {
+  std::vector<Tensor> inputs;
+  for (const Shape& shape : c.shapes) {
+    switch (c.domain) {
+      case Domain::any:
+        inputs.push_back(uniform(shape, -1.5, 1.5, gen, DType::f64));
+        break;
+      case Domain::positive:
+        inputs.push_back(uniform(shape, 0.3, 2.0, gen, DType::f64));
+        break;
+      case Domain::away_from_zero: {
+        const Tensor magnitude = uniform(shape, 0.3, 2.0, gen, DType::f64);
+        const Tensor signs = sign(uniform(shape, -1.0, 1.0, gen, DType::f64));
+        inputs.push_back(magnitude * signs);
+        break;
+      }
+    }
+  }
+  return inputs;
+}
+
+// A scalar loss with a random weighting, so every output element contributes differently.
+Function weighted_loss(const Function& f, const Tensor& weights, bool squared) {
+  return [f, weights, squared](const std::vector<Tensor>& xs) {
+    const Tensor y = f(xs);
+    return sum(weights * (squared ? y * y : y));
+  };
+}
+
+std::string label(const OpCase& c) { return c.variant.empty() ? c.op : c.op + " (" + c.variant + ")"; }
+
+}  // namespace
+
+TEST_CASE("the op table covers at least 40 differentiable ops") {
+  std::set<std::string> ops;
+  for (const OpCase& c : op_table()) ops.insert(c.op);
+  CHECK(ops.size() >= 40);
+}
+
+TEST_CASE("every op: f64 gradient matches central finite differences") {
+  Generator gen(1234);
+  for (const OpCase& c : op_table()) {
+    INFO(label(c));
+    const std::vector<Tensor> inputs = draw_inputs(c, gen);
+    const Tensor y = c.f(inputs);
+    const Function loss = weighted_loss(c.f, uniform(y.shape(), 0.5, 1.5, gen, DType::f64), false);
+    const std::vector<Tensor> grads = grad(loss, inputs);
+    REQUIRE(grads.size() == inputs.size());
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      INFO("input " << i);
+      const Tensor fd = finite_difference_gradient(loss, inputs, i);
+      CHECK(grads[i].shape() == inputs[i].shape());
+      CHECK(max_abs_diff(grads[i], fd) <= 1e-7 * (1.0 + max_abs(fd)));
+    }
+  }
+}
+
+TEST_CASE("every op: f32 forward agrees with f64") {
+  Generator gen(99);
+  for (const OpCase& c : op_table()) {
+    INFO(label(c));
+    const std::vector<Tensor> inputs = draw_inputs(c, gen);
+    std::vector<Tensor> single;
+    for (const Tensor& x : inputs) single.push_back(cast(x, DType::f32));
+    const Tensor reference = c.f(inputs), result = c.f(single);
+    CHECK(result.dtype() == DType::f32);
+    CHECK(result.shape() == reference.shape());
+    CHECK(max_abs_diff(result, reference) <= 1e-5 * (1.0 + max_abs(reference)));
+  }
+}
+
+TEST_CASE("every op: Hessian-vector product matches finite differences of the gradient") {
+  Generator gen(4321);
+  const double eps = 1e-5;
+  for (const OpCase& c : op_table()) {
+    INFO(label(c));
+    const std::vector<Tensor> inputs = draw_inputs(c, gen);
+    // Squaring the output makes the Hessian non-zero even for linear ops, so every VJP is differentiated.
+    const Function loss = weighted_loss(c.f, uniform(c.f(inputs).shape(), 0.5, 1.5, gen, DType::f64), true);
+    const auto of_first = [&](const Tensor& x) {
+      std::vector<Tensor> xs = inputs;
+      xs[0] = x;
+      return loss(xs);
+    };
+    const Tensor x = inputs[0];
+    const Tensor v = uniform(x.shape(), -1.0, 1.0, gen, DType::f64);
+    const Tensor product = hvp(of_first, x, v);
+    const Tensor fd = (grad(of_first, x + eps * v) - grad(of_first, x - eps * v)) / (2 * eps);
+    CHECK(product.shape() == x.shape());
+    CHECK(max_abs_diff(product, fd) <= 1e-6 * (1.0 + max_abs(fd)));
+  }
+}
