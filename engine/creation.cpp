@@ -14,6 +14,13 @@ void check_shape(const Shape& shape, const char* op) {
   for (auto d : shape) DPHYS_CHECK(d >= 0, "{}: negative size in shape {}", op, shape_str(shape));
 }
 
+void check_host_data(std::size_t count, const Shape& shape, const char* op) {
+  check_shape(shape, op);
+  DPHYS_CHECK(static_cast<std::int64_t>(count) == shape_numel(shape),
+              "{}: {} values do not fill shape {} ({} elements)", op, count, shape_str(shape),
+              shape_numel(shape));
+}
+
 // Fills a real tensor with f(i) for each element index i.
 template <class F>
 Tensor generate(const Shape& shape, DType dtype, const char* op, F f) {
@@ -49,7 +56,7 @@ Tensor arange(double start, double stop, double step, DType dtype) {
   if (dtype == DType::i64) {
     std::vector<std::int64_t> values(count);
     for (std::int64_t i = 0; i < count; ++i) values[i] = static_cast<std::int64_t>(start + i * step);
-    return from_vector(values, {count});
+    return from_indices(values, {count});
   }
   return generate({count}, dtype, "arange", [=](std::int64_t i) { return start + i * step; });
 }
@@ -62,10 +69,7 @@ Tensor linspace(double start, double stop, std::int64_t count, DType dtype) {
 }
 
 Tensor from_vector(const std::vector<double>& data, const Shape& shape, DType dtype) {
-  check_shape(shape, "from_vector");
-  DPHYS_CHECK(static_cast<std::int64_t>(data.size()) == shape_numel(shape),
-              "from_vector: {} values do not fill shape {} ({} elements)", data.size(), shape_str(shape),
-              shape_numel(shape));
+  check_host_data(data.size(), shape, "from_vector");
   Tensor out = Tensor::empty(shape, dtype);
   dispatch_all(dtype, "from_vector", [&](auto t) {
     using T = decltype(t);
@@ -75,11 +79,8 @@ Tensor from_vector(const std::vector<double>& data, const Shape& shape, DType dt
   return out;
 }
 
-Tensor from_vector(const std::vector<std::int64_t>& data, const Shape& shape) {
-  check_shape(shape, "from_vector");
-  DPHYS_CHECK(static_cast<std::int64_t>(data.size()) == shape_numel(shape),
-              "from_vector: {} values do not fill shape {} ({} elements)", data.size(), shape_str(shape),
-              shape_numel(shape));
+Tensor from_indices(const std::vector<std::int64_t>& data, const Shape& shape) {
+  check_host_data(data.size(), shape, "from_indices");
   Tensor out = Tensor::empty(shape, DType::i64);
   std::copy(data.begin(), data.end(), out.data<std::int64_t>());
   return out;

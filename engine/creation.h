@@ -19,7 +19,8 @@ Tensor arange(double start, double stop, double step = 1.0, DType dtype = DType:
 Tensor linspace(double start, double stop, std::int64_t count, DType dtype = DType::f32);
 // Copies host data; data.size() must equal the shape's element count.
 Tensor from_vector(const std::vector<double>& data, const Shape& shape, DType dtype = DType::f32);
-Tensor from_vector(const std::vector<std::int64_t>& data, const Shape& shape);
+// An i64 index tensor (for index_select, gather, scatter_add).
+Tensor from_indices(const std::vector<std::int64_t>& data, const Shape& shape);
 // Uniform in [low, high) and normal(mean, std), drawn from `gen`.
 Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype = DType::f32);
 Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype = DType::f32);

@@ -25,7 +25,7 @@ struct OpCase {
   Domain domain = Domain::any;
 };
 
-Tensor index_tensor(std::vector<std::int64_t> values, Shape shape) { return from_vector(values, shape); }
+Tensor index_tensor(std::vector<std::int64_t> values, Shape shape) { return from_indices(values, shape); }
 
 std::vector<OpCase> op_table() {
   using V = const std::vector<Tensor>&;

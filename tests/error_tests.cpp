@@ -1,0 +1,110 @@
+// Bad input raises dphys::Error naming the op and the shapes (or dtypes, devices) involved.
+#include "test_util.h"
+
+using namespace dphys;
+using dphys::test::contains;
+using dphys::test::error_message;
+
+namespace {
+
+void check_names(const std::string& message, std::initializer_list<const char*> parts) {
+  INFO(message);
+  for (const char* part : parts) CHECK(contains(message, part));
+}
+
+}  // namespace
+
+TEST_CASE("binary ops reject shapes that do not broadcast") {
+  const Tensor a = zeros({2, 3}), b = zeros({4});
+  check_names(error_message([&] { add(a, b); }), {"add", "[2, 3]", "[4]"});
+  check_names(error_message([&] { sub(a, b); }), {"sub", "[2, 3]", "[4]"});
+  check_names(error_message([&] { mul(a, b); }), {"mul", "[2, 3]", "[4]"});
+  check_names(error_message([&] { div(a, b); }), {"div", "[2, 3]", "[4]"});
+  check_names(error_message([&] { maximum(a, b); }), {"maximum", "[2, 3]", "[4]"});
+  check_names(error_message([&] { where(a, a, b); }), {"where", "[2, 3]", "[4]"});
+}
+
+TEST_CASE("matmul rejects mismatched inner dimensions and dtypes") {
+  check_names(error_message([] { matmul(zeros({2, 3}), zeros({4, 5})); }), {"matmul", "[2, 3]", "[4, 5]"});
+  check_names(error_message([] {
+                matmul(zeros({2, 3}), zeros({3, 5}, DType::f64));
+              }),
+              {"matmul", "f32", "f64", "[2, 3]", "[3, 5]"});
+  check_names(error_message([] { matmul(zeros({3}), zeros({3, 5})); }), {"matmul", "[3]"});
+}
+
+TEST_CASE("shape ops reject wrong sizes, axes and permutations") {
+  const Tensor x = zeros({2, 3});
+  check_names(error_message([&] { reshape(x, {4, 2}); }), {"reshape", "[2, 3]", "[4, 2]"});
+  check_names(error_message([&] { reshape(x, {-1, 4}); }), {"reshape", "[2, 3]"});
+  check_names(error_message([&] { slice(x, 1, 0, 5); }), {"slice", "[2, 3]"});
+  check_names(error_message([&] { permute(x, {0, 0}); }), {"permute", "[0, 0]"});
+  check_names(error_message([&] { sum(x, {2}); }), {"sum", "axis 2"});
+  check_names(error_message([&] { concat({x, zeros({2, 4})}, 0); }), {"concat", "[2, 3]", "[2, 4]"});
+  check_names(error_message([&] { pad(x, {{1, 1}}); }), {"pad", "[2, 3]"});
+  check_names(error_message([&] { broadcast_to(x, {3, 3}); }), {"broadcast_to", "[2, 3]", "[3, 3]"});
+  check_names(error_message([&] { squeeze(x, 0); }), {"squeeze", "[2, 3]"});
+}
+
+TEST_CASE("indexing ops reject out-of-range and non-integer indices") {
+  const Tensor x = zeros({2, 3});
+  const Tensor bad = from_indices({0, 3}, {2});
+  check_names(error_message([&] { index_select(x, 1, bad); }), {"index_select", "index 3", "[2, 3]"});
+  check_names(error_message([&] { index_select(x, 1, zeros({2})); }), {"index_select", "i64", "f32"});
+  const Tensor bad2d = from_indices({0, 1, 5, 0}, {2, 2});
+  check_names(error_message([&] { gather(x, 1, bad2d); }), {"gather", "index 5", "[2, 3]"});
+  check_names(error_message([&] {
+                scatter_add(x, 1, bad2d, zeros({2, 2}));
+              }),
+              {"scatter_add", "index 5", "[2, 3]"});
+  check_names(error_message([&] { gather(x, 1, zeros({2, 2})); }), {"gather", "i64", "f32"});
+}
+
+TEST_CASE("creation and element access reject inconsistent requests") {
+  check_names(error_message([] { from_vector({1.0, 2.0, 3.0}, {2, 2}); }), {"from_vector", "[2, 2]"});
+  check_names(error_message([] { zeros({2}).data<double>(); }), {"data", "f64", "f32", "[2]"});
+  check_names(error_message([] { zeros({2, 2}).item(); }), {"item", "[2, 2]"});
+  check_names(error_message([] { zeros({-1}); }), {"full", "[-1]"});
+}
+
+TEST_CASE("a device this build does not have is named in the error") {
+  // Mixing devices inside an op is checked by every kernel; until the CUDA backend exists no CUDA tensor can
+  // be made, and asking for one says which device was refused.
+  check_names(error_message([] { zeros({2}, DType::f32, Device::cuda()); }), {"cuda:0"});
+}
+
+TEST_CASE("autodiff misuse is reported, never a silent wrong gradient") {
+  Tensor i = from_indices({1, 2}, {2});
+  check_names(error_message([&] { i.requires_grad_(); }), {"requires_grad_", "i64", "[2]"});
+
+  Tensor w = ones({2}, DType::f64);
+  w.requires_grad_();
+  check_names(error_message([&] { w.add_(ones({2}, DType::f64)); }), {"add_", "in-place", "[2]"});
+  {
+    NoGradGuard no_grad;
+    w.add_(ones({2}, DType::f64));  // optimizer-style update: allowed without recording
+  }
+  CHECK(w.to_vector<double>() == std::vector<double>{2.0, 2.0});
+
+  Tensor x = from_vector({1.0, 2.0}, {2}, DType::f64);
+  const Tensor loss = sum(x * w);  // mul saves x for w's gradient
+  {
+    NoGradGuard no_grad;
+    x.mul_(3.0);
+  }
+  check_names(error_message([&] { backward(loss); }), {"mul", "modified in place"});
+
+  const Tensor y = exp(w);  // exp keeps its output
+  const Tensor loss2 = sum(y);
+  {
+    NoGradGuard no_grad;
+    y.detach().fill_(0.0);
+  }
+  check_names(error_message([&] { backward(loss2); }), {"exp", "modified in place"});
+
+  const Tensor loss3 = sum(w * w);
+  backward(loss3);
+  check_names(error_message([&] { backward(loss3); }), {"already freed"});
+  check_names(error_message([&] { backward(w * 2.0); }), {"backward", "[2]"});
+  check_names(error_message([&] { grad([](const Tensor& v) { return v * 2.0; }, w); }), {"grad", "[2]"});
+}
