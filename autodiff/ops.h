@@ -22,6 +22,8 @@ Tensor abs(const Tensor& x);
 // -1, 0 or 1; its derivative is zero.
 Tensor sign(const Tensor& x);
 Tensor square(const Tensor& x);
+// The error function (GELU needs it).
+Tensor erf(const Tensor& x);
 // Limits x to [low, high]; the gradient is passed where low < x < high.
 Tensor clamp(const Tensor& x, double low, double high);
 // Converts the dtype; the gradient is converted back.

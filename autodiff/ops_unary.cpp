@@ -1,4 +1,6 @@
 // Unary elementwise ops: forward via engine/elementwise, VJPs in differentiable ops.
+#include <cmath>
+
 #include "autodiff/node.h"
 #include "autodiff/ops.h"
 #include "engine/elementwise.h"
@@ -83,6 +85,15 @@ Tensor abs(const Tensor& x) {
 Tensor sign(const Tensor& x) { return kernel::unary(UnaryOp::sign, x); }
 
 Tensor square(const Tensor& x) { return mul(x, x); }
+
+Tensor erf(const Tensor& x) {
+  Tensor out = kernel::unary(UnaryOp::erf, x);
+  if (!needs_grad(x)) return out;
+  return record("erf", {x}, out, [sx = Saved(x)](const Tensor& g, const Tensor&) {
+    const Tensor& v = sx.get();
+    return Grads{g * (M_2_SQRTPI * exp(neg(v * v)))};
+  });
+}
 
 Tensor clamp(const Tensor& x, double low, double high) {
   DPHYS_CHECK(low <= high, "clamp: low {} exceeds high {} (shape {})", low, high, shape_str(x.shape()));

@@ -33,6 +33,8 @@ const char* op_name(UnaryOp op) {
       return "abs";
     case UnaryOp::sign:
       return "sign";
+    case UnaryOp::erf:
+      return "erf";
   }
   return "unary";
 }
@@ -109,6 +111,8 @@ void run_unary(UnaryOp op, const Tensor& x, const Tensor& out) {
       return map_unary<T>(x, out, [](T v) { return std::abs(v); });
     case UnaryOp::sign:
       return map_unary<T>(x, out, [](T v) { return T((v > T(0)) - (v < T(0))); });
+    case UnaryOp::erf:
+      return map_unary<T>(x, out, [](T v) { return std::erf(v); });
   }
 }
 

@@ -4,7 +4,7 @@
 
 namespace dphys::kernel {
 
-enum class UnaryOp { neg, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs, sign };
+enum class UnaryOp { neg, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs, sign, erf };
 enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge };
 
 const char* op_name(UnaryOp op);

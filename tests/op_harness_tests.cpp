@@ -5,6 +5,7 @@
 #include <functional>
 #include <set>
 
+#include "autodiff/nn_ops.h"
 #include "test_util.h"
 
 using namespace dphys;
@@ -153,6 +154,37 @@ std::vector<OpCase> op_table() {
       {"matmul", "", {{3, 4}, {4, 2}}, [](V x) { return matmul(x[0], x[1]); }},
       {"matmul", "batched, broadcast batch", {{2, 3, 4}, {4, 5}}, [](V x) { return matmul(x[0], x[1]); }},
       {"matmul", "batched", {{2, 3, 4}, {2, 4, 2}}, [](V x) { return matmul(x[0], x[1]); }},
+      {"erf", "", {{3, 4}}, [](V x) { return erf(x[0]); }},
+      {"leaky_relu", "", {{3, 4}}, [](V x) { return leaky_relu(x[0], 0.1); }, Domain::away_from_zero},
+      {"softplus", "", {{3, 4}}, [](V x) { return softplus(x[0]); }, Domain::away_from_zero},
+      {"gelu", "", {{3, 4}}, [](V x) { return gelu(x[0]); }},
+      {"conv2d",
+       "zero padding",
+       {{2, 3, 5, 4}, {2, 3, 3, 3}, {2}},
+       [](V x) { return conv2d(x[0], x[1], x[2], 1, 1, ConvPadding::zeros); }},
+      {"conv2d",
+       "circular padding, stride 2",
+       {{2, 2, 6, 5}, {3, 2, 3, 3}, {3}},
+       [](V x) { return conv2d(x[0], x[1], x[2], 2, 1, ConvPadding::circular); }},
+      {"conv2d",
+       "valid, 1x1",
+       {{2, 3, 4, 4}, {2, 3, 1, 1}, {2}},
+       [](V x) { return conv2d(x[0], x[1], x[2], 1, 0, ConvPadding::valid); }},
+      {"conv1d",
+       "zero padding",
+       {{2, 3, 7}, {4, 3, 3}, {4}},
+       [](V x) { return conv1d(x[0], x[1], x[2], 1, 1, ConvPadding::zeros); }},
+      {"conv1d",
+       "circular, stride 2",
+       {{2, 2, 8}, {3, 2, 3}, {3}},
+       [](V x) { return conv1d(x[0], x[1], x[2], 2, 1, ConvPadding::circular); }},
+      {"max_pool2d", "", {{2, 2, 4, 6}}, [](V x) { return max_pool2d(x[0], 2); }},
+      {"max_pool1d", "odd length", {{2, 3, 7}}, [](V x) { return max_pool1d(x[0], 2); }},
+      {"avg_pool2d", "", {{2, 2, 4, 6}}, [](V x) { return avg_pool2d(x[0], 2); }},
+      {"avg_pool1d", "", {{2, 3, 6}}, [](V x) { return avg_pool1d(x[0], 3); }},
+      {"upsample_nearest", "2-D", {{2, 2, 3, 2}}, [](V x) { return upsample_nearest(x[0], 2); }},
+      {"upsample_linear", "bilinear", {{2, 2, 3, 4}}, [](V x) { return upsample_linear(x[0], 2); }},
+      {"upsample_linear", "1-D, factor 3", {{2, 2, 5}}, [](V x) { return upsample_linear(x[0], 3); }},
   };
 }
 

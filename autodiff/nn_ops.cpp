@@ -1,0 +1,182 @@
+// Network ops. Convolution is three engine kernels that are each other's adjoints (conv, its input
+// gradient, its weight gradient), recorded so every derivative order is available (AdaHessian needs HVPs
+// through conv nets). Pooling, upsampling and the activations are compositions of existing ops.
+#include "autodiff/nn_ops.h"
+
+#include <cmath>
+
+#include "autodiff/node.h"
+#include "autodiff/ops.h"
+#include "engine/conv.h"
+
+namespace dphys {
+
+using Grads = std::vector<Tensor>;
+
+namespace {
+
+Tensor conv_input_grad(const Tensor& g, const Tensor& w, std::int64_t stride, std::int64_t h,
+                       std::int64_t wd);
+Tensor conv_weight_grad(const Tensor& x, const Tensor& g, std::int64_t stride, std::int64_t kh,
+                        std::int64_t kw);
+
+// Unpadded 2-D cross-correlation, differentiable to any order.
+Tensor conv(const Tensor& x, const Tensor& w, std::int64_t stride) {
+  Tensor out = kernel::conv2d(x, w, stride);
+  if (!needs_grad(x, w)) return out;
+  return record("conv2d", {x, w}, out,
+                [sx = Saved(x), sw = Saved(w), stride](const Tensor& g, const Tensor&) {
+                  const Tensor &input = sx.get(), &weight = sw.get();
+                  return Grads{conv_input_grad(g, weight, stride, input.shape()[2], input.shape()[3]),
+                               conv_weight_grad(input, g, stride, weight.shape()[2], weight.shape()[3])};
+                });
+}
+
+// Aᵀ(w) g. Bilinear in (g, w): its VJP is conv(gy, w) for g and conv_weight_grad(gy, g) for w.
+Tensor conv_input_grad(const Tensor& g, const Tensor& w, std::int64_t stride, std::int64_t h,
+                       std::int64_t wd) {
+  Tensor out = kernel::conv2d_input_grad(g, w, stride, h, wd);
+  if (!needs_grad(g, w)) return out;
+  return record("conv2d_input_grad", {g, w}, out,
+                [sg = Saved(g), sw = Saved(w), stride](const Tensor& gy, const Tensor&) {
+                  const Tensor &grad = sg.get(), &weight = sw.get();
+                  return Grads{conv(gy, weight, stride),
+                               conv_weight_grad(gy, grad, stride, weight.shape()[2], weight.shape()[3])};
+                });
+}
+
+// Σ_b g_b ⊗ unfold(x_b). Bilinear in (x, g): its VJP is conv_input_grad(g, gy) for x and conv(x, gy) for g.
+Tensor conv_weight_grad(const Tensor& x, const Tensor& g, std::int64_t stride, std::int64_t kh,
+                        std::int64_t kw) {
+  Tensor out = kernel::conv2d_weight_grad(x, g, stride, kh, kw);
+  if (!needs_grad(x, g)) return out;
+  return record("conv2d_weight_grad", {x, g}, out,
+                [sx = Saved(x), sg = Saved(g), stride](const Tensor& gy, const Tensor&) {
+                  const Tensor &input = sx.get(), &grad = sg.get();
+                  return Grads{conv_input_grad(grad, gy, stride, input.shape()[2], input.shape()[3]),
+                               conv(input, gy, stride)};
+                });
+}
+
+Tensor pad_spatial(const Tensor& x, int spatial_dims, std::int64_t padding, ConvPadding mode) {
+  if (mode == ConvPadding::valid || padding == 0) return x;
+  std::vector<std::pair<std::int64_t, std::int64_t>> widths(x.dim(), {0, 0});
+  for (int d = x.dim() - spatial_dims; d < x.dim(); ++d) widths[d] = {padding, padding};
+  return pad(x, widths, mode == ConvPadding::circular ? PadMode::periodic : PadMode::constant);
+}
+
+void check_rank(const char* op, const Tensor& x, int rank, const char* layout) {
+  DPHYS_CHECK(x.dim() == rank, "{}: expected input {}, got shape {}", op, layout, shape_str(x.shape()));
+}
+
+Tensor add_channel_bias(const Tensor& y, const Tensor& bias, int spatial_dims) {
+  if (!bias.defined()) return y;
+  DPHYS_CHECK(bias.dim() == 1 && bias.shape()[0] == y.shape()[1],
+              "conv: bias {} does not match {} output channels", shape_str(bias.shape()), y.shape()[1]);
+  Shape shape{1, bias.shape()[0]};
+  shape.insert(shape.end(), spatial_dims, 1);
+  return y + reshape(bias, shape);
+}
+
+// Windows of size k along the trailing `spatial_dims` axes, exposed as extra axes after each spatial axis.
+Tensor windows(const char* op, const Tensor& x, int spatial_dims, std::int64_t k) {
+  DPHYS_CHECK(k >= 1, "{}: kernel must be at least 1, got {}", op, k);
+  Tensor cropped = x;
+  Shape shape(x.shape().begin(), x.shape().end() - spatial_dims);
+  for (int d = x.dim() - spatial_dims; d < x.dim(); ++d) {
+    const std::int64_t n = x.shape()[d] / k;
+    DPHYS_CHECK(n >= 1, "{}: window {} is larger than axis {} of shape {}", op, k, d, shape_str(x.shape()));
+    if (n * k != x.shape()[d]) cropped = slice(cropped, d, 0, n * k);
+    shape.push_back(n);
+    shape.push_back(k);
+  }
+  return reshape(cropped, shape);
+}
+
+std::vector<int> window_axes(const Tensor& x, int spatial_dims) {
+  std::vector<int> axes;
+  for (int i = 0; i < spatial_dims; ++i) axes.push_back(x.dim() - spatial_dims + 2 * i + 1);
+  return axes;
+}
+
+Tensor pool(const char* op, const Tensor& x, int spatial_dims, std::int64_t k, bool take_max) {
+  check_rank(op, x, 2 + spatial_dims, spatial_dims == 1 ? "[B, C, L]" : "[B, C, H, W]");
+  const Tensor w = windows(op, x, spatial_dims, k);
+  const std::vector<int> axes = window_axes(x, spatial_dims);
+  return take_max ? max(w, axes) : mean(w, axes);
+}
+
+// Linear interpolation by an integer factor along one axis, align_corners = false: output i samples the
+// input at (i + 1/2)/f − 1/2, clamped to the first element at the left edge (as PyTorch does).
+Tensor upsample_axis_linear(const Tensor& x, int axis, std::int64_t factor) {
+  const std::int64_t n = x.shape()[axis], m = n * factor;
+  std::vector<std::int64_t> lower(m), upper(m);
+  std::vector<double> weight_upper(m);
+  for (std::int64_t i = 0; i < m; ++i) {
+    const double source = std::max(0.0, (i + 0.5) / static_cast<double>(factor) - 0.5);
+    lower[i] = std::min(static_cast<std::int64_t>(source), n - 1);
+    upper[i] = std::min(lower[i] + 1, n - 1);
+    weight_upper[i] = source - static_cast<double>(lower[i]);
+  }
+  Shape weight_shape(x.dim(), 1);
+  weight_shape[axis] = m;
+  const Tensor wu = from_vector(weight_upper, weight_shape, x.dtype());
+  return index_select(x, axis, from_indices(lower, {m})) * (1.0 - wu) +
+         index_select(x, axis, from_indices(upper, {m})) * wu;
+}
+
+}  // namespace
+
+Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::int64_t stride,
+              std::int64_t padding, ConvPadding mode) {
+  check_rank("conv1d", x, 3, "[B, C, L]");
+  check_rank("conv1d", weight, 3, "weight [O, C, K]");
+  const Tensor padded = pad_spatial(x, 1, padding, mode);
+  const Tensor y = conv(unsqueeze(padded, 2), unsqueeze(weight, 2), stride);
+  return add_channel_bias(squeeze(y, 2), bias, 1);
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::int64_t stride,
+              std::int64_t padding, ConvPadding mode) {
+  check_rank("conv2d", x, 4, "[B, C, H, W]");
+  check_rank("conv2d", weight, 4, "weight [O, C, KH, KW]");
+  return add_channel_bias(conv(pad_spatial(x, 2, padding, mode), weight, stride), bias, 2);
+}
+
+Tensor max_pool1d(const Tensor& x, std::int64_t kernel) { return pool("max_pool1d", x, 1, kernel, true); }
+Tensor max_pool2d(const Tensor& x, std::int64_t kernel) { return pool("max_pool2d", x, 2, kernel, true); }
+Tensor avg_pool1d(const Tensor& x, std::int64_t kernel) { return pool("avg_pool1d", x, 1, kernel, false); }
+Tensor avg_pool2d(const Tensor& x, std::int64_t kernel) { return pool("avg_pool2d", x, 2, kernel, false); }
+
+Tensor upsample_nearest(const Tensor& x, std::int64_t factor) {
+  DPHYS_CHECK(x.dim() == 3 || x.dim() == 4, "upsample_nearest: expected [B, C, L] or [B, C, H, W], got {}",
+              shape_str(x.shape()));
+  DPHYS_CHECK(factor >= 1, "upsample_nearest: factor must be at least 1, got {}", factor);
+  // Each element becomes a factor^d block: insert a unit axis after every spatial axis and broadcast it.
+  Shape expanded(x.shape().begin(), x.shape().begin() + 2), target = expanded, result = expanded;
+  for (int d = 2; d < x.dim(); ++d) {
+    expanded.insert(expanded.end(), {x.shape()[d], 1});
+    target.insert(target.end(), {x.shape()[d], factor});
+    result.push_back(x.shape()[d] * factor);
+  }
+  return reshape(broadcast_to(reshape(x, expanded), target), result);
+}
+
+Tensor upsample_linear(const Tensor& x, std::int64_t factor) {
+  DPHYS_CHECK(x.dim() == 3 || x.dim() == 4, "upsample_linear: expected [B, C, L] or [B, C, H, W], got {}",
+              shape_str(x.shape()));
+  DPHYS_CHECK(factor >= 1, "upsample_linear: factor must be at least 1, got {}", factor);
+  Tensor y = x;
+  for (int d = 2; d < x.dim(); ++d) y = upsample_axis_linear(y, d, factor);
+  return y;
+}
+
+Tensor leaky_relu(const Tensor& x, double negative_slope) {
+  return where(gt(x, scalar(0.0, x.dtype(), x.device())), x, x * negative_slope);
+}
+
+Tensor softplus(const Tensor& x) { return relu(x) + log(1.0 + exp(neg(abs(x)))); }
+
+Tensor gelu(const Tensor& x) { return 0.5 * x * (1.0 + erf(x * M_SQRT1_2)); }
+
+}  // namespace dphys

@@ -1,0 +1,158 @@
+#include "engine/conv.h"
+
+#include <Eigen/Core>
+#include <vector>
+
+#include "engine/dispatch.h"
+#include "engine/elementwise.h"
+
+namespace dphys::kernel {
+
+namespace {
+
+template <class T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+struct ConvGeometry {
+  std::int64_t batch, channels, in_h, in_w, out_channels, kh, kw, out_h, out_w, stride;
+  std::int64_t rows() const { return channels * kh * kw; }  // of the unfolded matrix
+  std::int64_t cols() const { return out_h * out_w; }
+};
+
+ConvGeometry geometry(const char* op, const Shape& x, const Shape& w, std::int64_t stride) {
+  DPHYS_CHECK(x.size() == 4 && w.size() == 4,
+              "{}: expected input [B, C, H, W] and weight [O, C, KH, KW], got {} and {}", op, shape_str(x),
+              shape_str(w));
+  DPHYS_CHECK(x[1] == w[1], "{}: input {} has {} channels but weight {} expects {}", op, shape_str(x), x[1],
+              shape_str(w), w[1]);
+  DPHYS_CHECK(stride >= 1, "{}: stride must be at least 1, got {}", op, stride);
+  DPHYS_CHECK(x[2] >= w[2] && x[3] >= w[3], "{}: kernel {} is larger than the (padded) input {}", op,
+              shape_str(w), shape_str(x));
+  return {x[0],  x[1], x[2], x[3], w[0], w[2], w[3], (x[2] - w[2]) / stride + 1, (x[3] - w[3]) / stride + 1,
+          stride};
+}
+
+// cols[(c, p, q), (i, j)] = image[c, i·s + p, j·s + q]
+template <class T>
+void unfold(const T* image, T* cols, const ConvGeometry& g) {
+  for (std::int64_t c = 0; c < g.channels; ++c)
+    for (std::int64_t p = 0; p < g.kh; ++p)
+      for (std::int64_t q = 0; q < g.kw; ++q) {
+        T* row = cols + ((c * g.kh + p) * g.kw + q) * g.cols();
+        for (std::int64_t i = 0; i < g.out_h; ++i) {
+          const T* src = image + (c * g.in_h + i * g.stride + p) * g.in_w + q;
+          T* dst = row + i * g.out_w;
+          for (std::int64_t j = 0; j < g.out_w; ++j) dst[j] = src[j * g.stride];
+        }
+      }
+}
+
+// The adjoint of unfold: image[c, i·s + p, j·s + q] += cols[(c, p, q), (i, j)]
+template <class T>
+void fold_add(const T* cols, T* image, const ConvGeometry& g) {
+  for (std::int64_t c = 0; c < g.channels; ++c)
+    for (std::int64_t p = 0; p < g.kh; ++p)
+      for (std::int64_t q = 0; q < g.kw; ++q) {
+        const T* row = cols + ((c * g.kh + p) * g.kw + q) * g.cols();
+        for (std::int64_t i = 0; i < g.out_h; ++i) {
+          T* dst = image + (c * g.in_h + i * g.stride + p) * g.in_w + q;
+          const T* src = row + i * g.out_w;
+          for (std::int64_t j = 0; j < g.out_w; ++j) dst[j * g.stride] += src[j];
+        }
+      }
+}
+
+void check_pair(const char* op, const Tensor& a, const Tensor& b) {
+  check_same_device(op, a, b);
+  DPHYS_CHECK(a.dtype() == b.dtype(), "{}: dtypes {} and {} differ (shapes {} and {})", op,
+              dtype_name(a.dtype()), dtype_name(b.dtype()), shape_str(a.shape()), shape_str(b.shape()));
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& w, std::int64_t stride) {
+  check_pair("conv2d", x, w);
+  const ConvGeometry g = geometry("conv2d", x.shape(), w.shape(), stride);
+  Tensor out = Tensor::empty({g.batch, g.out_channels, g.out_h, g.out_w}, x.dtype(), x.device());
+  dispatch_real(x.dtype(), "conv2d", [&](auto t) {
+    using T = decltype(t);
+    const Eigen::Map<const Matrix<T>> weight(w.data<T>(), g.out_channels, g.rows());
+#pragma omp parallel if (g.batch > 1)
+    {
+      std::vector<T> buffer(g.rows() * g.cols());
+#pragma omp for schedule(static)
+      for (std::int64_t b = 0; b < g.batch; ++b) {
+        unfold(x.data<T>() + b * g.channels * g.in_h * g.in_w, buffer.data(), g);
+        Eigen::Map<Matrix<T>> y(out.data<T>() + b * g.out_channels * g.cols(), g.out_channels, g.cols());
+        y.noalias() = weight * Eigen::Map<const Matrix<T>>(buffer.data(), g.rows(), g.cols());
+      }
+    }
+  });
+  return out;
+}
+
+Tensor conv2d_input_grad(const Tensor& grad, const Tensor& w, std::int64_t stride, std::int64_t in_h,
+                         std::int64_t in_w) {
+  check_pair("conv2d_input_grad", grad, w);
+  DPHYS_CHECK(grad.dim() == 4, "conv2d_input_grad: expected a gradient [B, O, H, W], got {}",
+              shape_str(grad.shape()));
+  const ConvGeometry g =
+      geometry("conv2d_input_grad", {grad.shape()[0], w.shape()[1], in_h, in_w}, w.shape(), stride);
+  DPHYS_CHECK(grad.shape()[1] == g.out_channels && grad.shape()[2] == g.out_h && grad.shape()[3] == g.out_w,
+              "conv2d_input_grad: gradient {} does not match weight {} on a {}x{} input",
+              shape_str(grad.shape()), shape_str(w.shape()), in_h, in_w);
+  Tensor out = Tensor::empty({g.batch, g.channels, in_h, in_w}, grad.dtype(), grad.device());
+  fill(out, 0.0);
+  dispatch_real(grad.dtype(), "conv2d_input_grad", [&](auto t) {
+    using T = decltype(t);
+    const Eigen::Map<const Matrix<T>> weight(w.data<T>(), g.out_channels, g.rows());
+#pragma omp parallel if (g.batch > 1)
+    {
+      Matrix<T> cols(g.rows(), g.cols());
+#pragma omp for schedule(static)
+      for (std::int64_t b = 0; b < g.batch; ++b) {
+        const Eigen::Map<const Matrix<T>> gb(grad.data<T>() + b * g.out_channels * g.cols(), g.out_channels,
+                                             g.cols());
+        cols.noalias() = weight.transpose() * gb;
+        fold_add(cols.data(), out.data<T>() + b * g.channels * in_h * in_w, g);
+      }
+    }
+  });
+  return out;
+}
+
+Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad, std::int64_t stride, std::int64_t kh,
+                          std::int64_t kw) {
+  check_pair("conv2d_weight_grad", x, grad);
+  DPHYS_CHECK(grad.dim() == 4 && x.dim() == 4 && grad.shape()[0] == x.shape()[0],
+              "conv2d_weight_grad: input {} and gradient {} must be [B, C, H, W] and [B, O, H', W']",
+              shape_str(x.shape()), shape_str(grad.shape()));
+  const ConvGeometry g =
+      geometry("conv2d_weight_grad", x.shape(), {grad.shape()[1], x.shape()[1], kh, kw}, stride);
+  DPHYS_CHECK(grad.shape()[2] == g.out_h && grad.shape()[3] == g.out_w,
+              "conv2d_weight_grad: gradient {} does not match input {} with a {}x{} kernel",
+              shape_str(grad.shape()), shape_str(x.shape()), kh, kw);
+  Tensor out = Tensor::empty({g.out_channels, g.channels, kh, kw}, x.dtype(), x.device());
+  dispatch_real(x.dtype(), "conv2d_weight_grad", [&](auto t) {
+    using T = decltype(t);
+    Eigen::Map<Matrix<T>> total(out.data<T>(), g.out_channels, g.rows());
+    total.setZero();
+#pragma omp parallel if (g.batch > 1)
+    {
+      std::vector<T> buffer(g.rows() * g.cols());
+      Matrix<T> partial = Matrix<T>::Zero(g.out_channels, g.rows());
+#pragma omp for schedule(static)
+      for (std::int64_t b = 0; b < g.batch; ++b) {
+        unfold(x.data<T>() + b * g.channels * g.in_h * g.in_w, buffer.data(), g);
+        const Eigen::Map<const Matrix<T>> gb(grad.data<T>() + b * g.out_channels * g.cols(), g.out_channels,
+                                             g.cols());
+        partial.noalias() += gb * Eigen::Map<const Matrix<T>>(buffer.data(), g.rows(), g.cols()).transpose();
+      }
+#pragma omp critical
+      total += partial;
+    }
+  });
+  return out;
+}
+
+}  // namespace dphys::kernel

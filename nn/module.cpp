@@ -1,0 +1,64 @@
+#include "nn/module.h"
+
+#include "autodiff/grad_mode.h"
+
+namespace dphys::nn {
+
+Tensor Module::register_parameter(std::string name, Tensor value) {
+  value.requires_grad_();
+  parameters_.emplace_back(std::move(name), value);
+  return value;
+}
+
+Tensor Module::register_buffer(std::string name, Tensor value) {
+  buffers_.emplace_back(std::move(name), value);
+  return value;
+}
+
+void Module::collect(const std::string& prefix, bool buffers, NamedTensors& out) const {
+  for (const auto& [name, tensor] : buffers ? buffers_ : parameters_) out.emplace_back(prefix + name, tensor);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", buffers, out);
+}
+
+NamedTensors Module::named_parameters() const {
+  NamedTensors out;
+  collect("", false, out);
+  return out;
+}
+
+NamedTensors Module::named_buffers() const {
+  NamedTensors out;
+  collect("", true, out);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& [name, tensor] : named_parameters()) out.push_back(tensor);
+  return out;
+}
+
+std::int64_t Module::num_parameters() const {
+  std::int64_t count = 0;
+  for (const auto& [name, tensor] : named_parameters()) count += tensor.numel();
+  return count;
+}
+
+void Module::train(bool training) {
+  training_ = training;
+  for (auto& [name, child] : children_) child->train(training);
+}
+
+void Module::to(Device device) {
+  for (const auto& [name, tensor] : named_parameters())
+    DPHYS_CHECK(tensor.device() == device,
+                "Module::to: cannot move parameter {} (shape {}) from {} to {}: this build "
+                "has only the CPU backend",
+                name, shape_str(tensor.shape()), tensor.device().str(), device.str());
+}
+
+void Module::zero_grad() {
+  for (auto& [name, tensor] : named_parameters()) tensor.zero_grad();
+}
+
+}  // namespace dphys::nn

@@ -1,0 +1,164 @@
+// Layers against hand computations and direct loops; their gradients are checked in the op table.
+#include <cmath>
+
+#include "nn/init.h"
+#include "nn/layers.h"
+#include "test_util.h"
+
+using namespace dphys;
+using dphys::test::contains;
+using dphys::test::error_message;
+
+namespace {
+
+std::vector<double> values(const Tensor& t) { return cast(t, DType::f64).to_vector<double>(); }
+
+// Direct-loop reference of a circular/zero padded, strided 2-D cross-correlation.
+std::vector<double> reference_conv2d(const Tensor& x, const Tensor& w, const Tensor& b, std::int64_t stride,
+                                     std::int64_t pad, bool circular) {
+  const auto px = values(x), pw = values(w), pb = values(b);
+  const auto B = x.shape()[0], C = x.shape()[1], H = x.shape()[2], W = x.shape()[3];
+  const auto O = w.shape()[0], K = w.shape()[2];
+  const auto Ho = (H + 2 * pad - K) / stride + 1, Wo = (W + 2 * pad - K) / stride + 1;
+  std::vector<double> out;
+  for (std::int64_t n = 0; n < B; ++n)
+    for (std::int64_t o = 0; o < O; ++o)
+      for (std::int64_t i = 0; i < Ho; ++i)
+        for (std::int64_t j = 0; j < Wo; ++j) {
+          double acc = pb[o];
+          for (std::int64_t c = 0; c < C; ++c)
+            for (std::int64_t p = 0; p < K; ++p)
+              for (std::int64_t q = 0; q < K; ++q) {
+                std::int64_t r = i * stride + p - pad, s = j * stride + q - pad;
+                if (circular) {
+                  r = (r + H) % H;
+                  s = (s + W) % W;
+                } else if (r < 0 || r >= H || s < 0 || s >= W) {
+                  continue;
+                }
+                acc += pw[((o * C + c) * K + p) * K + q] * px[((n * C + c) * H + r) * W + s];
+              }
+          out.push_back(acc);
+        }
+  return out;
+}
+
+double max_diff(const std::vector<double>& a, const std::vector<double>& b) {
+  REQUIRE(a.size() == b.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) worst = std::max(worst, std::abs(a[i] - b[i]));
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("conv2d matches a direct loop for zero and circular padding and strides") {
+  Generator gen(1);
+  const Tensor x = normal({2, 3, 7, 6}, 0, 1, gen, DType::f64);
+  const Tensor w = normal({4, 3, 3, 3}, 0, 1, gen, DType::f64), b = normal({4}, 0, 1, gen, DType::f64);
+  for (std::int64_t stride : {1, 2}) {
+    CHECK(max_diff(values(conv2d(x, w, b, stride, 1, ConvPadding::zeros)),
+                   reference_conv2d(x, w, b, stride, 1, false)) < 1e-12);
+    CHECK(max_diff(values(conv2d(x, w, b, stride, 1, ConvPadding::circular)),
+                   reference_conv2d(x, w, b, stride, 1, true)) < 1e-12);
+    CHECK(max_diff(values(conv2d(x, w, b, stride, 0, ConvPadding::valid)),
+                   reference_conv2d(x, w, b, stride, 0, false)) < 1e-12);
+  }
+}
+
+TEST_CASE("conv1d is conv2d on a height-1 image") {
+  Generator gen(2);
+  const Tensor x = normal({2, 3, 9}, 0, 1, gen, DType::f64);
+  const Tensor w = normal({2, 3, 3}, 0, 1, gen, DType::f64), b = normal({2}, 0, 1, gen, DType::f64);
+  const Tensor y = conv1d(x, w, b, 1, 1, ConvPadding::circular);
+  CHECK(y.shape() == Shape{2, 2, 9});
+  // Circular padding of a 1-D signal, by hand for output (0, 0, 0): taps at positions 8, 0, 1.
+  const auto px = values(x), pw = values(w), pb = values(b);
+  double expected = pb[0];
+  for (int c = 0; c < 3; ++c)
+    expected += pw[c * 3 + 0] * px[c * 9 + 8] + pw[c * 3 + 1] * px[c * 9 + 0] + pw[c * 3 + 2] * px[c * 9 + 1];
+  CHECK(values(y)[0] == doctest::Approx(expected));
+}
+
+TEST_CASE("pooling and upsampling by hand") {
+  const Tensor x = from_vector({1, 5, 2, 0, 3, 4, 8, 7, -1, 6, 9, 2, 0, 0, 1, 3}, {1, 1, 4, 4}, DType::f64);
+  CHECK(values(max_pool2d(x, 2)) == std::vector<double>{5, 8, 6, 9});
+  CHECK(values(avg_pool2d(x, 2)) == std::vector<double>{13.0 / 4, 17.0 / 4, 5.0 / 4, 15.0 / 4});
+  const Tensor s = from_vector({1, 2, 3, 4}, {1, 1, 4}, DType::f64);
+  CHECK(values(max_pool1d(s, 3)) == std::vector<double>{3});
+  CHECK(values(upsample_nearest(s, 2)) == std::vector<double>{1, 1, 2, 2, 3, 3, 4, 4});
+  // torch.nn.Upsample(scale_factor=2, mode="linear", align_corners=False) of [1, 2, 3, 4].
+  CHECK(values(upsample_linear(s, 2)) == std::vector<double>{1, 1.25, 1.75, 2.25, 2.75, 3.25, 3.75, 4});
+  const Tensor m = from_vector({1, 2, 3, 4}, {1, 1, 2, 2}, DType::f64);
+  // Bilinear is linear per axis: row 0 of the output is the 1-D upsampling of [1, 2].
+  const auto up = values(upsample_linear(m, 2));
+  CHECK(up.size() == 16);
+  CHECK(std::vector<double>(up.begin(), up.begin() + 4) == std::vector<double>{1, 1.25, 1.75, 2});
+  CHECK(std::vector<double>(up.begin() + 4, up.begin() + 8) == std::vector<double>{1.5, 1.75, 2.25, 2.5});
+}
+
+TEST_CASE("activations by hand") {
+  const Tensor x = from_vector({-2, 0, 3}, {3}, DType::f64);
+  CHECK(values(leaky_relu(x, 0.1)) == std::vector<double>{-0.2, 0, 3});
+  CHECK(values(softplus(x))[1] == doctest::Approx(std::log(2.0)));
+  CHECK(values(softplus(from_vector({800.0}, {1}, DType::f64)))[0] == doctest::Approx(800.0));
+  CHECK(values(gelu(x))[2] == doctest::Approx(3 * 0.5 * (1 + std::erf(3 / std::sqrt(2.0)))));
+}
+
+TEST_CASE("BatchNorm: batch statistics in train mode, running statistics in eval mode") {
+  nn::BatchNorm bn(2, 1e-5, 0.1, DType::f64);
+  Generator gen(3);
+  const Tensor x = normal({8, 2, 3, 3}, 2.0, 3.0, gen, DType::f64);
+  const Tensor y = bn(x);
+  const auto mean_per_channel = values(mean(y, {0, 2, 3}));
+  const auto var_per_channel = values(mean(square(y), {0, 2, 3}));
+  for (int c = 0; c < 2; ++c) {
+    CHECK(std::abs(mean_per_channel[c]) < 1e-12);
+    CHECK(var_per_channel[c] == doctest::Approx(1.0).epsilon(1e-4));
+  }
+  // Running statistics: 0.9 · initial + 0.1 · batch (unbiased variance, n = 72 per channel).
+  const auto mu = values(mean(x, {0, 2, 3}));
+  const auto biased =
+      values(mean(square(x - reshape(from_vector(mu, {2}, DType::f64), {1, 2, 1, 1})), {0, 2, 3}));
+  for (int c = 0; c < 2; ++c) {
+    CHECK(values(bn.running_mean)[c] == doctest::Approx(0.1 * mu[c]));
+    CHECK(values(bn.running_var)[c] == doctest::Approx(0.9 + 0.1 * biased[c] * 72.0 / 71.0));
+  }
+  bn.eval();
+  const Tensor z = bn(x);
+  const double expected =
+      (values(x)[0] - values(bn.running_mean)[0]) / std::sqrt(values(bn.running_var)[0] + 1e-5);
+  CHECK(values(z)[0] == doctest::Approx(expected));
+}
+
+TEST_CASE("Linear, Sequential and parameter naming") {
+  Generator gen(4);
+  auto net = std::make_shared<nn::Sequential>();
+  net->add(std::make_shared<nn::Linear>(3, 5, gen, true, DType::f64));
+  net->add(std::make_shared<nn::Lambda>([](const Tensor& t) { return tanh(t); }));
+  net->add(std::make_shared<nn::Linear>(5, 2, gen, true, DType::f64));
+  CHECK(net->num_parameters() == 3 * 5 + 5 + 5 * 2 + 2);
+  const auto named = net->named_parameters();
+  REQUIRE(named.size() == 4);
+  CHECK(named[0].first == "0.weight");
+  CHECK(named[3].first == "2.bias");
+  CHECK((*net)(ones({4, 3}, DType::f64)).shape() == Shape{4, 2});
+  // PyTorch's default init bound 1/√fan_in.
+  CHECK(nn::fan_in({5, 3}) == 3);
+  CHECK(max(abs(named[0].second)).item() <= 1.0 / std::sqrt(3.0));
+  CHECK(contains(error_message([&] { (*net)(ones({4, 4}, DType::f64)); }), "Linear"));
+  // Gradients reach every parameter.
+  backward(sum((*net)(ones({4, 3}, DType::f64))));
+  for (const auto& [name, p] : named) CHECK(p.grad().defined());
+}
+
+TEST_CASE("positional encoding features") {
+  nn::PositionalEncoding pe({1.0, 2.0});
+  const Tensor y = pe(from_vector({0.5, -1.0}, {1, 2}, DType::f64));
+  CHECK(y.shape() == Shape{1, 8});
+  const auto v = values(y);
+  CHECK(v[0] == doctest::Approx(std::sin(0.5)));
+  CHECK(v[1] == doctest::Approx(std::cos(0.5)));
+  CHECK(v[2] == doctest::Approx(std::sin(1.0)));
+  CHECK(v[7] == doctest::Approx(std::cos(-2.0)));
+}
