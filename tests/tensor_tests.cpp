@@ -1,6 +1,7 @@
 // Engine values against hand-computed results.
 #include <cmath>
 
+#include "engine/allocator.h"
 #include "test_util.h"
 
 using namespace dphys;
@@ -238,4 +239,19 @@ TEST_CASE("complex tensors: creation, casts and arithmetic") {
   const c128 product = (i * i).data<c128>()[0];
   CHECK(product == c128(-1, 0));
   CHECK(contains(test::error_message([&] { cast(i, DType::f64); }), "imaginary"));
+}
+
+TEST_CASE("freed storage is cached by size and reused") {
+  host_cache_clear();
+  const void* first = nullptr;
+  {
+    const Tensor a = zeros({1000}, DType::f64);
+    first = a.raw_data();
+  }
+  CHECK(host_cache_bytes() >= 8000);
+  const Tensor b = ones({1000}, DType::f64);
+  CHECK(b.raw_data() == first);
+  CHECK(values(b) == std::vector<double>(1000, 1.0));
+  host_cache_clear();
+  CHECK(host_cache_bytes() == 0);
 }
