@@ -257,11 +257,8 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 }
 
 Tensor cast(const Tensor& x, DType dtype) {
+  if (dtype == x.dtype()) return x;
   Tensor out = Tensor::empty(x.shape(), dtype, x.device());
-  if (dtype == x.dtype()) {
-    std::memcpy(out.raw_data(), x.raw_data(), x.numel() * dtype_size(dtype));
-    return out;
-  }
   dispatch_all(x.dtype(), "cast", [&](auto s) {
     using S = decltype(s);
     dispatch_all(dtype, "cast", [&](auto d) {

@@ -15,6 +15,7 @@ Tensor unary(UnaryOp op, const Tensor& x);
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
 // cond != 0 selects a, else b; all three broadcast together. cond must be real.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+// Returns x itself when it already has `dtype`.
 Tensor cast(const Tensor& x, DType dtype);
 // Writes `a + alpha * b` into a (b broadcast to a's shape).
 void add_inplace(const Tensor& a, const Tensor& b, double alpha);

@@ -5,7 +5,12 @@
 #include <functional>
 #include <set>
 
+#include <cmath>
+
+#include "autodiff/fourier_ops.h"
 #include "autodiff/nn_ops.h"
+#include "solvers/heat.h"
+#include "solvers/spectral.h"
 #include "test_util.h"
 
 using namespace dphys;
@@ -184,6 +189,20 @@ std::vector<OpCase> op_table() {
       {"avg_pool1d", "", {{2, 3, 6}}, [](V x) { return avg_pool1d(x[0], 3); }},
       {"upsample_nearest", "2-D", {{2, 2, 3, 2}}, [](V x) { return upsample_nearest(x[0], 2); }},
       {"upsample_linear", "bilinear", {{2, 2, 3, 4}}, [](V x) { return upsample_linear(x[0], 2); }},
+      {"fourier_filter",
+       "1-D complex multiplier",
+       {{2, 10}},
+       [](V x) {
+         Tensor m = zeros({6}, DType::c128);
+         for (int j = 0; j < 6; ++j) m.data<c128>()[j] = c128(std::exp(-0.1 * j), j == 5 ? 0.0 : 0.5 * j);
+         return fourier_filter(x[0], m, 1);
+       }},
+      {"fourier_filter",
+       "2-D real multiplier",
+       {{2, 4, 6}},
+       [](V x) { return fourier_filter(x[0], exp(-0.3 * wavenumber_squared_2d(4, 6, 4, 6)), 2); }},
+      {"spectral_poisson_2d", "", {{2, 4, 6}}, [](V x) { return spectral_poisson_2d(x[0], 4, 6); }},
+      {"heat_exact_2d", "", {{1, 6, 4}}, [](V x) { return heat_exact_2d(x[0], 0.5, 0.7, 6, 4); }},
       {"upsample_linear", "1-D, factor 3", {{2, 2, 5}}, [](V x) { return upsample_linear(x[0], 3); }},
   };
 }

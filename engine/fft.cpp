@@ -1,0 +1,124 @@
+#include "engine/fft.h"
+
+#include <unsupported/Eigen/FFT>
+#include <vector>
+
+#include "engine/elementwise.h"
+#include "engine/parallel.h"
+
+namespace dphys::kernel {
+
+namespace {
+
+using Complex = std::complex<double>;
+
+void check_real(const char* op, const Tensor& x, int dims) {
+  DPHYS_CHECK(is_floating(x.dtype()) && !is_complex(x.dtype()) && x.dim() >= dims,
+              "{}: expected a real tensor with at least {} axes, got {} of shape {}", op, dims,
+              dtype_name(x.dtype()), shape_str(x.shape()));
+  for (int d = x.dim() - dims; d < x.dim(); ++d)
+    DPHYS_CHECK(x.shape()[d] > 0, "{}: empty axis {} in shape {}", op, d, shape_str(x.shape()));
+}
+
+void check_spectrum(const char* op, const Tensor& s, int dims, std::int64_t n) {
+  DPHYS_CHECK(is_complex(s.dtype()) && s.dim() >= dims && n >= 1 && s.shape().back() == n / 2 + 1,
+              "{}: spectrum of dtype {} and shape {} does not hold real signals of length {}", op,
+              dtype_name(s.dtype()), shape_str(s.shape()), n);
+}
+
+// Calls f(fft, row) for `rows` rows, each thread with its own FFT object (Eigen caches plans inside it).
+template <class F>
+void for_rows(std::int64_t rows, std::int64_t work_per_row, bool half_spectrum, F f) {
+#pragma omp parallel if (rows * work_per_row >= kParallelGrain)
+  {
+    Eigen::FFT<double> fft;
+    if (half_spectrum) fft.SetFlag(Eigen::FFT<double>::HalfSpectrum);
+#pragma omp for schedule(static)
+    for (std::int64_t r = 0; r < rows; ++r) f(fft, r);
+  }
+}
+
+// Complex FFT along axis -2 of a [..., ny, m] complex tensor, in place.
+void fft_columns(Tensor& s, bool inverse) {
+  const std::int64_t m = s.shape().back(), ny = s.shape()[s.dim() - 2];
+  const std::int64_t images = s.numel() / (ny * m);
+  Complex* data = s.data<Complex>();
+  for_rows(images * m, ny * 8, false, [&](Eigen::FFT<double>& fft, std::int64_t r) {
+    Complex* base = data + (r / m) * ny * m + r % m;
+    std::vector<Complex> column(ny), result;
+    for (std::int64_t i = 0; i < ny; ++i) column[i] = base[i * m];
+    if (inverse)
+      fft.inv(result, column);
+    else
+      fft.fwd(result, column);
+    for (std::int64_t i = 0; i < ny; ++i) base[i * m] = result[i];
+  });
+}
+
+DType real_of(DType complex) { return complex == DType::c64 ? DType::f32 : DType::f64; }
+DType complex_of(DType real) { return real == DType::f32 ? DType::c64 : DType::c128; }
+
+}  // namespace
+
+Tensor rfft(const Tensor& x) {
+  check_real("rfft", x, 1);
+  const std::int64_t n = x.shape().back(), half = n / 2 + 1, rows = x.numel() / n;
+  Shape shape = x.shape();
+  shape.back() = half;
+  Tensor out = Tensor::empty(shape, DType::c128, x.device());
+  const Tensor xd = cast(x, DType::f64);
+  for_rows(rows, n * 8, true, [&](Eigen::FFT<double>& fft, std::int64_t r) {
+    const std::vector<double> signal(xd.data<double>() + r * n, xd.data<double>() + (r + 1) * n);
+    std::vector<Complex> spectrum;
+    fft.fwd(spectrum, signal);
+    std::copy(spectrum.begin(), spectrum.begin() + half, out.data<Complex>() + r * half);
+  });
+  return cast(out, complex_of(x.dtype()));
+}
+
+Tensor irfft(const Tensor& spectrum, std::int64_t n) {
+  check_spectrum("irfft", spectrum, 1, n);
+  const std::int64_t half = n / 2 + 1, rows = spectrum.numel() / half;
+  Shape shape = spectrum.shape();
+  shape.back() = n;
+  Tensor out = Tensor::empty(shape, DType::f64, spectrum.device());
+  const Tensor s = cast(spectrum, DType::c128);
+  for_rows(rows, n * 8, true, [&](Eigen::FFT<double>& fft, std::int64_t r) {
+    const std::vector<Complex> bins(s.data<Complex>() + r * half, s.data<Complex>() + (r + 1) * half);
+    std::vector<double> signal;
+    fft.inv(signal, bins, n);
+    std::copy(signal.begin(), signal.end(), out.data<double>() + r * n);
+  });
+  return cast(out, real_of(spectrum.dtype()));
+}
+
+Tensor rfft2(const Tensor& x) {
+  check_real("rfft2", x, 2);
+  Tensor s = cast(rfft(x), DType::c128);
+  fft_columns(s, false);
+  return cast(s, complex_of(x.dtype()));
+}
+
+Tensor irfft2(const Tensor& spectrum, std::int64_t nx) {
+  check_spectrum("irfft2", spectrum, 2, nx);
+  Tensor s = cast(spectrum, DType::c128);
+  if (s.storage() == spectrum.storage())
+    s = s.clone();  // cast returned the caller's tensor: transform a copy
+  fft_columns(s, true);
+  return irfft(cast(s, spectrum.dtype()), nx);
+}
+
+Tensor fourier_filter(const Tensor& x, const Tensor& multiplier, int dims) {
+  DPHYS_CHECK(dims == 1 || dims == 2, "fourier_filter: dims must be 1 or 2, got {}", dims);
+  check_real("fourier_filter", x, dims);
+  const std::int64_t n = x.shape().back();
+  const Tensor spectrum = dims == 1 ? rfft(x) : rfft2(x);
+  const Tensor m = is_complex(multiplier.dtype()) ? multiplier : cast(multiplier, DType::f64);
+  const Tensor filtered = cast(binary(BinaryOp::mul, spectrum, m), spectrum.dtype());
+  DPHYS_CHECK(filtered.shape() == spectrum.shape(),
+              "fourier_filter: multiplier of shape {} for a spectrum of shape {}",
+              shape_str(multiplier.shape()), shape_str(spectrum.shape()));
+  return dims == 1 ? irfft(filtered, n) : irfft2(filtered, n);
+}
+
+}  // namespace dphys::kernel

@@ -1,0 +1,154 @@
+// FFTs, spectral operators, heat and Kuramoto–Sivashinsky: analytic solutions, adjoints, convergence order,
+// gradients.
+#include <cmath>
+
+#include "autodiff/fourier_ops.h"
+#include "engine/fft.h"
+#include "solvers/heat.h"
+#include "solvers/kuramoto_sivashinsky.h"
+#include "solvers/spectral.h"
+#include "test_util.h"
+
+using namespace dphys;
+using dphys::test::finite_difference_gradient;
+using dphys::test::max_abs;
+using dphys::test::max_abs_diff;
+
+namespace {
+
+double inner(const Tensor& a, const Tensor& b) { return sum(a * b).item(); }
+
+Tensor grid_x(std::int64_t n, double length) {
+  return arange(0, static_cast<double>(n), 1, DType::f64) * (length / n);
+}
+
+}  // namespace
+
+TEST_CASE("rfft puts a cosine in its bin and irfft inverts it") {
+  const Tensor x = cos(grid_x(16, 2 * M_PI) * 3.0);
+  const Tensor s = kernel::rfft(x);
+  REQUIRE(s.shape() == Shape{9});
+  const c128* p = s.data<c128>();
+  for (int j = 0; j < 9; ++j) CHECK(std::abs(p[j] - c128(j == 3 ? 8.0 : 0.0, 0.0)) < 1e-12);
+  CHECK(max_abs_diff(kernel::irfft(s, 16), x) < 1e-14);
+  Generator gen(1);
+  const Tensor image = normal({2, 6, 10}, 0, 1, gen, DType::f64);
+  CHECK(max_abs_diff(kernel::irfft2(kernel::rfft2(image), 10), image) < 1e-13);
+  const Tensor odd = normal({3, 7}, 0, 1, gen, DType::f64);
+  CHECK(max_abs_diff(kernel::irfft(kernel::rfft(odd), 7), odd) < 1e-13);
+}
+
+TEST_CASE("fourier_filter satisfies the adjoint identity <T x, y> = <x, T* y> in 1-D and 2-D") {
+  Generator gen(2);
+  const Tensor x1 = normal({3, 32}, 0, 1, gen, DType::f64), y1 = normal({3, 32}, 0, 1, gen, DType::f64);
+  // A derivative-like multiplier i·k (Nyquist zeroed) plus damping: complex, Hermitian symmetric.
+  Tensor m1 = zeros({17}, DType::c128);
+  for (int j = 0; j < 17; ++j) m1.data<c128>()[j] = c128(std::exp(-0.01 * j * j), j == 16 ? 0.0 : 0.3 * j);
+  const Tensor t_x = fourier_filter(x1, m1, 1);
+  const auto [value, adjoint] =
+      vjp([&](const std::vector<Tensor>& v) { return fourier_filter(v[0], m1, 1); }, {x1}, y1);
+  CHECK(inner(t_x, y1) == doctest::Approx(inner(x1, adjoint[0])).epsilon(1e-12));
+  const Tensor x2 = normal({2, 8, 12}, 0, 1, gen, DType::f64), y2 = normal({2, 8, 12}, 0, 1, gen, DType::f64);
+  const Tensor m2 = exp(-0.1 * wavenumber_squared_2d(8, 12, 8, 12));
+  const auto [value2, adjoint2] =
+      vjp([&](const std::vector<Tensor>& v) { return fourier_filter(v[0], m2, 2); }, {x2}, y2);
+  CHECK(inner(fourier_filter(x2, m2, 2), y2) == doctest::Approx(inner(x2, adjoint2[0])).epsilon(1e-12));
+}
+
+TEST_CASE("spectral derivative is exact for resolved modes and antisymmetric") {
+  const double length = 10.0;
+  const Tensor x = grid_x(64, length);
+  const double k = 2 * M_PI * 5 / length;
+  CHECK(max_abs_diff(spectral_derivative(sin(x * k), length), k * cos(x * k)) < 1e-12);
+  Generator gen(3);
+  const Tensor a = normal({64}, 0, 1, gen, DType::f64), b = normal({64}, 0, 1, gen, DType::f64);
+  CHECK(inner(spectral_derivative(a, length), b) ==
+        doctest::Approx(-inner(a, spectral_derivative(b, length))).epsilon(1e-12));
+}
+
+TEST_CASE("spectral Poisson solves an analytic problem to round-off") {
+  const std::int64_t ny = 32, nx = 48;
+  const double ly = 2.0, lx = 3.0;
+  const Tensor y = reshape(grid_x(ny, ly), {ny, 1}), x = reshape(grid_x(nx, lx), {1, nx});
+  const double a = 2 * M_PI * 2 / lx, b = 2 * M_PI * 3 / ly;
+  const Tensor phi = sin(x * a) * cos(y * b);  // zero mean
+  const Tensor f = -(a * a + b * b) * phi;
+  CHECK(max_abs_diff(spectral_poisson_2d(unsqueeze(f, 0), ly, lx), unsqueeze(phi, 0)) < 1e-12);
+  // A constant in f is ignored and the solution keeps zero mean.
+  CHECK(max_abs_diff(spectral_poisson_2d(f + 5.0, ly, lx), phi) < 1e-12);
+}
+
+TEST_CASE("heat: sine modes decay at the analytic rate exp(-nu k^2 t)") {
+  const std::int64_t n = 64;
+  const Tensor y = reshape(grid_x(n, 64), {n, 1}), x = reshape(grid_x(n, 64), {1, n});
+  const double kx = 2 * M_PI * 3 / 64, ky = 2 * M_PI * 2 / 64, nu = 0.7, t = 8.0;
+  const Tensor u = sin(x * kx) * sin(y * ky) + 2.0;
+  const Tensor expected = std::exp(-nu * (kx * kx + ky * ky) * t) * sin(x * kx) * sin(y * ky) + 2.0;
+  CHECK(max_abs_diff(heat_exact_2d(u, nu, t, 64, 64), expected) < 1e-13);
+  const Tensor line = sin(grid_x(n, 5.0) * (2 * M_PI * 4 / 5.0));
+  CHECK(max_abs_diff(heat_exact_1d(line, nu, t, 5.0),
+                     std::exp(-nu * std::pow(2 * M_PI * 4 / 5.0, 2) * t) * line) < 1e-13);
+}
+
+TEST_CASE("Kuramoto-Sivashinsky conserves the mean") {
+  const KuramotoSivashinsky ks;
+  Generator gen(4);
+  const Tensor u0 = 0.35 * normal({2, 128}, 0, 1, gen, DType::f64) + 0.1;
+  const Tensor u =
+      ks.rollout(u0, from_vector({1.0, 0.7}, {2}, DType::f64), from_vector({1.0, 1.3}, {2}, DType::f64), 100);
+  // G has zero mean and ∂x(u²) has zero mean, so the mean is an invariant (jpo.md §8.2).
+  CHECK(max_abs_diff(mean(u, {1}), mean(u0, {1})) < 1e-12);
+  CHECK(max_abs(u) < 10.0);
+}
+
+TEST_CASE("Kuramoto-Sivashinsky: ETD-RK2 converges at second order to an ETD-RK4 fine-step reference") {
+  const double t_end = 2.0;
+  const Tensor x = grid_x(128, 32 * M_PI);
+  const Tensor u0 = unsqueeze(0.5 * cos(x / 16.0) * (1.0 + sin(x / 16.0)), 0);
+  const Tensor alpha = scalar(1.0, DType::f64), beta = scalar(1.0, DType::f64);
+  const auto solve = [&](double dt, bool fourth) {
+    KuramotoSivashinskyConfig config;
+    config.dt = dt;
+    const KuramotoSivashinsky ks(config);
+    Tensor u = u0;
+    const int steps = static_cast<int>(std::lround(t_end / dt));
+    for (int s = 0; s < steps; ++s)
+      u = fourth ? ks.step_etdrk4(u, alpha, beta) : ks.step_etdrk2(u, alpha, beta);
+    return u;
+  };
+  const Tensor reference = solve(0.25 / 64, true);
+  const double e1 = max_abs_diff(solve(0.25, false), reference);
+  const double e2 = max_abs_diff(solve(0.125, false), reference);
+  const double e3 = max_abs_diff(solve(0.0625, false), reference);
+  INFO("errors " << e1 << " " << e2 << " " << e3);
+  CHECK(std::log2(e1 / e2) == doctest::Approx(2.0).epsilon(0.15));
+  CHECK(std::log2(e2 / e3) == doctest::Approx(2.0).epsilon(0.15));
+  // ETD-RK4 itself converges at fourth order.
+  const double r1 = max_abs_diff(solve(0.25, true), reference),
+               r2 = max_abs_diff(solve(0.125, true), reference);
+  CHECK(std::log2(r1 / r2) > 3.5);
+}
+
+TEST_CASE("Kuramoto-Sivashinsky rollout gradients match finite differences in f64") {
+  const KuramotoSivashinsky ks;
+  Generator gen(5);
+  const Tensor u0 = 0.35 * normal({2, 128}, 0, 1, gen, DType::f64);
+  const Tensor alpha = from_vector({1.1, 0.8}, {2}, DType::f64),
+               beta = from_vector({0.9, 1.2}, {2}, DType::f64);
+  const Tensor target = normal({2, 128}, 0, 0.5, gen, DType::f64);
+  const Function loss = [&](const std::vector<Tensor>& v) {
+    return sum(square(ks.rollout(v[0], v[1], v[2], 20) - target));
+  };
+  const std::vector<Tensor> inputs{u0, alpha, beta};
+  const std::vector<Tensor> grads = grad(loss, inputs);
+  for (std::size_t i = 1; i < 3; ++i) {
+    const Tensor fd = finite_difference_gradient(loss, inputs, i);
+    CHECK(max_abs_diff(grads[i], fd) < 1e-6 * (1 + max_abs(fd)));
+  }
+  // u0: compare along a random direction (128 × 2 finite differences would be slow).
+  const Tensor v = normal({2, 128}, 0, 1, gen, DType::f64);
+  const double eps = 1e-6;
+  const double fd =
+      (loss({u0 + eps * v, alpha, beta}).item() - loss({u0 - eps * v, alpha, beta}).item()) / (2 * eps);
+  CHECK(sum(grads[0] * v).item() == doctest::Approx(fd).epsilon(1e-6));
+}
