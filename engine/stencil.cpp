@@ -59,3 +59,67 @@ Tensor laplacian(const Tensor& x, int dims, double dy, double dx, Boundary bound
 }
 
 }  // namespace dphys::kernel
+
+namespace dphys::kernel {
+
+namespace {
+
+struct AxisView {
+  std::int64_t outer = 1, n = 1, inner = 1;
+  AxisView(const Shape& shape, int axis) {
+    for (int d = 0; d < axis; ++d) outer *= shape[d];
+    for (std::size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+    n = shape[axis];
+  }
+};
+
+// out[o, i, k] = (src(i + offset_hi) − src(i + offset_lo)) / h over [outer, n_out, inner], where src(j) reads
+// the input at j (wrapped when periodic, zero outside otherwise).
+Tensor difference(const char* op, const Tensor& x, int axis, double h, bool periodic, std::int64_t n_out,
+                  std::int64_t lo, std::int64_t hi) {
+  const AxisView in(x.shape(), axis);
+  Shape shape = x.shape();
+  shape[axis] = n_out;
+  Tensor out = Tensor::empty(shape, x.dtype(), x.device());
+  dispatch_real(x.dtype(), op, [&](auto t) {
+    using T = decltype(t);
+    const T* src = x.data<T>();
+    T* dst = out.data<T>();
+    const T scale = T(1.0 / h);
+    parallel_for(in.outer, n_out * in.inner * 2, [&](std::int64_t o) {
+      const auto at = [&](std::int64_t j, std::int64_t k) -> T {
+        if (periodic)
+          j = (j % in.n + in.n) % in.n;
+        else if (j < 0 || j >= in.n)
+          return T(0);
+        return src[(o * in.n + j) * in.inner + k];
+      };
+      for (std::int64_t i = 0; i < n_out; ++i)
+        for (std::int64_t k = 0; k < in.inner; ++k)
+          dst[(o * n_out + i) * in.inner + k] = scale * (at(i + hi, k) - at(i + lo, k));
+    });
+  });
+  return out;
+}
+
+int checked_axis(const char* op, const Tensor& x, int axis, double h) {
+  DPHYS_CHECK(h > 0, "{}: grid spacing must be positive, got {}", op, h);
+  return normalize_axis(axis, x.dim(), op);
+}
+
+}  // namespace
+
+Tensor face_difference(const Tensor& faces, int axis, double h, bool periodic) {
+  axis = checked_axis("face_difference", faces, axis, h);
+  const std::int64_t n = periodic ? faces.shape()[axis] : faces.shape()[axis] - 1;
+  DPHYS_CHECK(n >= 1, "face_difference: axis {} of shape {} holds no cell", axis, shape_str(faces.shape()));
+  return difference("face_difference", faces, axis, h, periodic, n, 0, 1);
+}
+
+Tensor face_difference_adjoint(const Tensor& cells, int axis, double h, bool periodic) {
+  axis = checked_axis("face_difference_adjoint", cells, axis, h);
+  const std::int64_t n = cells.shape()[axis];
+  return difference("face_difference_adjoint", cells, axis, h, periodic, periodic ? n : n + 1, 0, -1);
+}
+
+}  // namespace dphys::kernel

@@ -17,3 +17,13 @@ namespace dphys::kernel {
 Tensor laplacian(const Tensor& x, int dims, double dy, double dx, Boundary boundary);
 
 }  // namespace dphys::kernel
+
+namespace dphys::kernel {
+
+// Face-to-cell difference along `axis`: out[i] = (f[i + 1] − f[i]) / h. Periodic: f and out have n entries
+// and f wraps; otherwise f has n + 1 entries (both boundary faces) and out has n.
+Tensor face_difference(const Tensor& faces, int axis, double h, bool periodic);
+// Its adjoint, cell-to-face: out[i] = (c[i − 1] − c[i]) / h, with c outside the grid taken as 0 (or wrapped).
+Tensor face_difference_adjoint(const Tensor& cells, int axis, double h, bool periodic);
+
+}  // namespace dphys::kernel

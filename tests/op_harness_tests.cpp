@@ -11,6 +11,7 @@
 #include "autodiff/nn_ops.h"
 #include "solvers/heat.h"
 #include "solvers/spectral.h"
+#include "solvers/stencils.h"
 #include "test_util.h"
 
 using namespace dphys;
@@ -30,6 +31,16 @@ struct OpCase {
   Function f;
   Domain domain = Domain::any;
 };
+
+Grid2D stencil_grid(Boundary boundary) {
+  Grid2D grid;
+  grid.ny = 3;
+  grid.nx = 4;
+  grid.length_y = 1.5;
+  grid.length_x = 2.0;
+  grid.boundary = boundary;
+  return grid;
+}
 
 Tensor index_tensor(std::vector<std::int64_t> values, Shape shape) { return from_indices(values, shape); }
 
@@ -203,6 +214,53 @@ std::vector<OpCase> op_table() {
        [](V x) { return fourier_filter(x[0], exp(-0.3 * wavenumber_squared_2d(4, 6, 4, 6)), 2); }},
       {"spectral_poisson_2d", "", {{2, 4, 6}}, [](V x) { return spectral_poisson_2d(x[0], 4, 6); }},
       {"heat_exact_2d", "", {{1, 6, 4}}, [](V x) { return heat_exact_2d(x[0], 0.5, 0.7, 6, 4); }},
+      {"laplacian",
+       "dirichlet 2-D",
+       {{2, 4, 5}},
+       [](V x) { return laplacian(x[0], 2, 0.5, 0.7, Boundary::dirichlet); }},
+      {"laplacian",
+       "neumann 1-D",
+       {{2, 6}},
+       [](V x) { return laplacian(x[0], 1, 1.0, 0.7, Boundary::neumann); }},
+      {"face_difference", "closed", {{2, 3, 6}}, [](V x) { return face_difference(x[0], 2, 0.5, false); }},
+      {"face_difference_adjoint",
+       "periodic",
+       {{2, 5, 3}},
+       [](V x) { return face_difference_adjoint(x[0], 1, 0.5, true); }},
+      {"staggered_divergence",
+       "closed",
+       {{2, 3, 5}, {2, 4, 4}},
+       [](V x) {
+         return staggered_divergence({x[0], x[1]}, stencil_grid(Boundary::dirichlet));
+       }},
+      {"staggered_gradient",
+       "neumann",
+       {{2, 3, 4}},
+       [](V x) {
+         const StaggeredField g = staggered_gradient(x[0], stencil_grid(Boundary::neumann));
+         return concat({flatten(g.x_faces), flatten(g.y_faces)}, 0);
+       }},
+      {"centered_gradient",
+       "periodic",
+       {{2, 3, 4}},
+       [](V x) {
+         const auto [gy, gx] = centered_gradient(x[0], stencil_grid(Boundary::periodic));
+         return gy * 2.0 + gx;
+       }},
+      {"centered_to_staggered",
+       "dirichlet",
+       {{2, 3, 4}, {2, 3, 4}},
+       [](V x) {
+         const StaggeredField f = centered_to_staggered(x[0], x[1], stencil_grid(Boundary::dirichlet));
+         return concat({flatten(f.x_faces), flatten(f.y_faces)}, 0);
+       }},
+      {"staggered_to_centered",
+       "periodic",
+       {{2, 3, 4}, {2, 3, 4}},
+       [](V x) {
+         const auto [cy, cx] = staggered_to_centered({x[0], x[1]}, stencil_grid(Boundary::periodic));
+         return cy - 3.0 * cx;
+       }},
       {"upsample_linear", "1-D, factor 3", {{2, 2, 5}}, [](V x) { return upsample_linear(x[0], 3); }},
   };
 }

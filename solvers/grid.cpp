@@ -1,0 +1,25 @@
+#include "solvers/grid.h"
+
+#include <cmath>
+
+#include "autodiff/ops.h"
+
+namespace dphys {
+
+void Grid2D::validate(const char* op) const {
+  DPHYS_CHECK(
+      ny > 0 && nx > 0 && length_y > 0 && length_x > 0 && std::isfinite(length_y) && std::isfinite(length_x),
+      "{}: invalid grid {}x{} of size {} x {}", op, ny, nx, length_y, length_x);
+}
+
+Tensor Grid2D::cell_y(DType dtype) const {
+  return reshape((arange(0, static_cast<double>(ny), 1, DType::f64) + 0.5) * dy() + y0, {ny, 1}) *
+         ones({1}, dtype);
+}
+
+Tensor Grid2D::cell_x(DType dtype) const {
+  return reshape((arange(0, static_cast<double>(nx), 1, DType::f64) + 0.5) * dx() + x0, {1, nx}) *
+         ones({1}, dtype);
+}
+
+}  // namespace dphys
