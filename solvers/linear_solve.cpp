@@ -5,6 +5,7 @@
 #include "autodiff/grad_mode.h"
 #include "autodiff/ops.h"
 #include "autodiff/transforms.h"
+#include "engine/cg_kernels.h"
 
 namespace dphys {
 
@@ -14,12 +15,6 @@ std::vector<int> example_axes(const Tensor& x) {
   std::vector<int> axes;
   for (int d = 1; d < x.dim(); ++d) axes.push_back(d);
   return axes;
-}
-
-// Per-example inner product, shaped to broadcast against x: [B, 1, 1, ...].
-Tensor dot(const Tensor& a, const Tensor& b) {
-  const std::vector<int> axes = example_axes(a);
-  return axes.empty() ? a * b : sum(a * b, axes, true);
 }
 
 Tensor remove_mean(const Tensor& x) {
@@ -55,25 +50,31 @@ CgResult conjugate_gradient(const LinearOperator& a, const Tensor& b, const Tens
   check_finite("the right-hand side", b);
   if (x0.defined()) check_finite("the initial guess", x0);
   const auto project = [&](const Tensor& v) { return options.zero_mean ? remove_mean(v) : v; };
-  const auto precondition = [&](const Tensor& r) { return diagonal.defined() ? r / diagonal : r; };
 
+  // x, r, z and p are owned here and updated in place by the fused kernels of engine/cg_kernels.h.
   const Tensor rhs = project(b);
-  Tensor x = x0.defined() ? project(x0) : zeros_like(b);
-  Tensor r = rhs - (x0.defined() ? project(a(x)) : zeros_like(b));
-  Tensor z = precondition(r), p = z, rz = dot(r, z);
+  const Tensor x = x0.defined() ? project(x0).clone() : zeros_like(b);
+  const Tensor r = x0.defined() ? rhs - project(a(x)) : rhs.clone();
+  const Tensor z = diagonal.defined() ? r / diagonal : r;  // without a preconditioner z is r itself
+  const Tensor p = z.clone();
+  std::vector<double> rz = kernel::batched_dot(r, z);
+  const auto residual_norms = [&] {
+    std::vector<double> norms = diagonal.defined() ? kernel::batched_dot(r, r) : rz;
+    for (double& n : norms) n = std::sqrt(n);
+    return norms;
+  };
   const std::int64_t batch = b.shape()[0];
-  const std::vector<double> b_norm =
-      cast(reshape(sqrt(dot(rhs, rhs)), {batch}), DType::f64).to_vector<double>();
+  std::vector<double> b_norm = kernel::batched_dot(rhs, rhs);
+  for (double& n : b_norm) n = std::sqrt(n);
   CgResult result;
   result.iterations.assign(batch, 0);
   result.converged.assign(batch, false);
   result.residual.assign(batch, 0.0);
-  std::vector<double> active(batch, 1.0);
-  Shape column(b.dim(), 1);
-  column[0] = batch;
+  std::vector<bool> active(batch, true);
+  std::vector<double> alpha(batch), beta(batch);
 
   for (int iteration = 0;; ++iteration) {
-    const auto r_norm = cast(reshape(sqrt(dot(r, r)), {batch}), DType::f64).to_vector<double>();
+    const std::vector<double> r_norm = residual_norms();
     bool any_active = false;
     for (std::int64_t i = 0; i < batch; ++i) {
       DPHYS_CHECK(std::isfinite(r_norm[i]),
@@ -81,27 +82,28 @@ CgResult conjugate_gradient(const LinearOperator& a, const Tensor& b, const Tens
                   "iterations; is the operator symmetric positive definite?",
                   i, iteration);
       result.residual[i] = r_norm[i];
-      if (active[i] == 0.0) continue;
+      if (!active[i]) continue;
       result.iterations[i] = iteration;
       if (r_norm[i] <= std::max(options.abs_tol, options.rel_tol * b_norm[i])) {
         result.converged[i] = true;
-        active[i] = 0.0;
+        active[i] = false;
       } else {
         any_active = true;
       }
     }
     if (!any_active || iteration >= options.max_iterations) break;
     const Tensor ap = project(a(p));
-    const Tensor p_ap = dot(p, ap);
-    // Finished examples take zero steps; dividing by a zero curvature there must not produce NaN.
-    const Tensor mask = reshape(from_vector(active, {batch}, b.dtype()), column);
-    const Tensor alpha = mask * rz / where(mask, p_ap, ones_like(p_ap));
-    x = x + alpha * p;
-    r = r - alpha * ap;
-    z = precondition(r);
-    const Tensor rz_next = dot(r, z);
-    const Tensor beta = mask * rz_next / where(mask, rz, ones_like(rz));
-    p = z + beta * p;
+    const std::vector<double> curvature = kernel::batched_dot(p, ap);
+    for (std::int64_t i = 0; i < batch; ++i) {
+      DPHYS_CHECK(!active[i] || curvature[i] > 0,
+                  "conjugate_gradient: example {} has pᵀAp = {} at iteration {}; the "
+                  "operator is not positive definite",
+                  i, curvature[i], iteration);
+      alpha[i] = active[i] ? rz[i] / curvature[i] : 0.0;  // finished examples take zero steps
+    }
+    const std::vector<double> rz_next = kernel::cg_update(x, r, z, p, ap, alpha, diagonal);
+    for (std::int64_t i = 0; i < batch; ++i) beta[i] = active[i] ? rz_next[i] / rz[i] : 0.0;
+    kernel::cg_direction(p, z, beta);
     rz = rz_next;
   }
   if (options.strict && !result.all_converged()) {

@@ -1,0 +1,104 @@
+#include "engine/cg_kernels.h"
+
+#include "engine/dispatch.h"
+#include "engine/parallel.h"
+
+namespace dphys::kernel {
+
+namespace {
+
+// Each example is cut into chunks so that a single large system still uses every core; chunk partial sums
+// are added in chunk order.
+constexpr std::int64_t kChunk = 1 << 14;
+
+struct Layout {
+  std::int64_t batch, per_example, chunks;
+  explicit Layout(const Tensor& t)
+      : batch(t.dim() == 0 ? 1 : t.shape()[0]),
+        per_example(batch == 0 ? 0 : t.numel() / batch),
+        chunks(std::max<std::int64_t>(1, (per_example + kChunk - 1) / kChunk)) {}
+};
+
+// Runs f(example, begin, end) over every chunk and returns the per-example sums of its results.
+template <class F>
+std::vector<double> chunked_sum(const Layout& l, F f) {
+  std::vector<double> partial(l.batch * l.chunks, 0.0);
+  parallel_for(l.batch * l.chunks, std::min(l.per_example, kChunk), [&](std::int64_t job) {
+    const std::int64_t b = job / l.chunks, c = job % l.chunks;
+    const std::int64_t begin = b * l.per_example + c * kChunk;
+    const std::int64_t end = b * l.per_example + std::min(l.per_example, (c + 1) * kChunk);
+    partial[job] = f(b, begin, end);
+  });
+  std::vector<double> sums(l.batch, 0.0);
+  for (std::int64_t job = 0; job < l.batch * l.chunks; ++job) sums[job / l.chunks] += partial[job];
+  return sums;
+}
+
+void check_like(const char* op, const Tensor& a, const Tensor& b) {
+  DPHYS_CHECK(a.shape() == b.shape() && a.dtype() == b.dtype() && a.device() == b.device(),
+              "{}: tensors differ ({} {} and {} {})", op, dtype_name(a.dtype()), shape_str(a.shape()),
+              dtype_name(b.dtype()), shape_str(b.shape()));
+}
+
+}  // namespace
+
+std::vector<double> batched_dot(const Tensor& a, const Tensor& b) {
+  check_like("batched_dot", a, b);
+  return dispatch_real(a.dtype(), "batched_dot", [&](auto t) {
+    using T = decltype(t);
+    const T* pa = a.data<T>();
+    const T* pb = b.data<T>();
+    return chunked_sum(Layout(a), [&](std::int64_t, std::int64_t begin, std::int64_t end) {
+      double acc = 0.0;
+      for (std::int64_t i = begin; i < end; ++i) acc += static_cast<double>(pa[i]) * pb[i];
+      return acc;
+    });
+  });
+}
+
+std::vector<double> cg_update(const Tensor& x, const Tensor& r, const Tensor& z, const Tensor& p,
+                              const Tensor& ap, const std::vector<double>& alpha, const Tensor& diagonal) {
+  for (const Tensor* t : {&r, &z, &p, &ap}) check_like("cg_update", x, *t);
+  if (diagonal.defined()) check_like("cg_update", x, diagonal);
+  const Layout l(x);
+  DPHYS_CHECK(static_cast<std::int64_t>(alpha.size()) == l.batch,
+              "cg_update: {} step sizes for a batch of {}", alpha.size(), l.batch);
+  return dispatch_real(x.dtype(), "cg_update", [&](auto t) {
+    using T = decltype(t);
+    T *px = x.data<T>(), *pr = r.data<T>(), *pz = z.data<T>();
+    const T *pp = p.data<T>(), *pap = ap.data<T>();
+    const T* pd = diagonal.defined() ? diagonal.data<T>() : nullptr;
+    return chunked_sum(l, [&](std::int64_t b, std::int64_t begin, std::int64_t end) {
+      const T a = static_cast<T>(alpha[b]);
+      double acc = 0.0;
+      for (std::int64_t i = begin; i < end; ++i) {
+        px[i] += a * pp[i];
+        const T ri = pr[i] - a * pap[i];
+        const T zi = pd ? ri / pd[i] : ri;
+        pr[i] = ri;
+        pz[i] = zi;
+        acc += static_cast<double>(ri) * zi;
+      }
+      return acc;
+    });
+  });
+}
+
+void cg_direction(const Tensor& p, const Tensor& z, const std::vector<double>& beta) {
+  check_like("cg_direction", p, z);
+  const Layout l(p);
+  DPHYS_CHECK(static_cast<std::int64_t>(beta.size()) == l.batch,
+              "cg_direction: {} coefficients for a batch of {}", beta.size(), l.batch);
+  dispatch_real(p.dtype(), "cg_direction", [&](auto t) {
+    using T = decltype(t);
+    T* pp = p.data<T>();
+    const T* pz = z.data<T>();
+    chunked_sum(l, [&](std::int64_t b, std::int64_t begin, std::int64_t end) {
+      const T s = static_cast<T>(beta[b]);
+      for (std::int64_t i = begin; i < end; ++i) pp[i] = pz[i] + s * pp[i];
+      return 0.0;
+    });
+  });
+}
+
+}  // namespace dphys::kernel
