@@ -28,40 +28,61 @@ template <class T>
 using Accumulator =
     std::conditional_t<std::is_same_v<T, float>, double, std::conditional_t<std::is_same_v<T, c64>, c128, T>>;
 
-// Reduces the middle axis of x viewed as [outer, n, inner].
+template <class T>
+T combine(ReduceOp op, T acc, T v) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (op == ReduceOp::max) return std::max(acc, v);
+    if (op == ReduceOp::min) return std::min(acc, v);
+  }
+  return acc + v;
+}
+
+// Reduces the middle axis of x viewed as [outer, n, inner]. Rows of `inner` contiguous values are combined
+// in order, so the inner loop vectorises; a single long contiguous reduction (outer = 1, inner = 1, the
+// sum over one large field) is split into chunks reduced in parallel and combined in chunk order.
 template <class T>
 void reduce_middle(ReduceOp op, const T* in, T* out, std::int64_t outer, std::int64_t n, std::int64_t inner) {
+  using A = Accumulator<T>;
+  const auto reduce_range = [op](const T* p, std::int64_t count) {
+    A acc = op == ReduceOp::sum ? A(0) : A(p[0]);
+    for (std::int64_t k = op == ReduceOp::sum ? 0 : 1; k < count; ++k) acc = combine<A>(op, acc, A(p[k]));
+    return acc;
+  };
+  if (inner == 1 && outer == 1 && n >= 2 * kParallelGrain) {
+    const std::int64_t chunk = kParallelGrain, chunks = (n + chunk - 1) / chunk;
+    std::vector<A> partial(chunks);
+    parallel_for(chunks, chunk, [&](std::int64_t c) {
+      partial[c] = reduce_range(in + c * chunk, std::min(chunk, n - c * chunk));
+    });
+    A acc = partial[0];
+    for (std::int64_t c = 1; c < chunks; ++c) acc = combine<A>(op, acc, partial[c]);
+    out[0] = static_cast<T>(acc);
+    return;
+  }
   parallel_for(outer, n * inner, [&](std::int64_t o) {
     const T* base = in + o * n * inner;
     T* dst = out + o * inner;
-    if (op == ReduceOp::sum) {
-      for (std::int64_t i = 0; i < inner; ++i) {
-        Accumulator<T> acc{0};
-        for (std::int64_t k = 0; k < n; ++k) acc += base[k * inner + i];
-        dst[i] = static_cast<T>(acc);
-      }
+    if (inner == 1) {
+      dst[0] = static_cast<T>(reduce_range(base, n));
       return;
     }
-    if constexpr (std::is_floating_point_v<T>) {
-      const bool take_max = op == ReduceOp::max;
-      for (std::int64_t i = 0; i < inner; ++i) {
-        T best = base[i];
-        for (std::int64_t k = 1; k < n; ++k) {
-          const T v = base[k * inner + i];
-          best = take_max ? std::max(best, v) : std::min(best, v);
-        }
-        dst[i] = best;
-      }
+    std::vector<A> acc(base, base + inner);
+    if (op == ReduceOp::sum) std::fill(acc.begin(), acc.end(), A(0));
+    for (std::int64_t k = op == ReduceOp::sum ? 0 : 1; k < n; ++k) {
+      const T* row = base + k * inner;
+      for (std::int64_t i = 0; i < inner; ++i) acc[i] = combine<A>(op, acc[i], A(row[i]));
     }
+    for (std::int64_t i = 0; i < inner; ++i) dst[i] = static_cast<T>(acc[i]);
   });
 }
 
-void split_at_axis(const Shape& shape, int axis, std::int64_t& outer, std::int64_t& n, std::int64_t& inner) {
-  outer = 1;
-  inner = 1;
-  for (int d = 0; d < axis; ++d) outer *= shape[d];
-  for (std::size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
-  n = shape[axis];
+// Sizes of x viewed as [outer, n, inner] around the axis range [first, last].
+void split_at_axes(const Shape& shape, int first, int last, std::int64_t& outer, std::int64_t& n,
+                   std::int64_t& inner) {
+  outer = n = inner = 1;
+  for (int d = 0; d < first; ++d) outer *= shape[d];
+  for (int d = first; d <= last; ++d) n *= shape[d];
+  for (std::size_t d = last + 1; d < shape.size(); ++d) inner *= shape[d];
 }
 
 }  // namespace
@@ -100,18 +121,22 @@ Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int> axes, bool keepdims
       DPHYS_CHECK(x.shape()[a] > 0, "{}: cannot reduce the empty axis {} of shape {}", name, a,
                   shape_str(x.shape()));
   }
+  // Adjacent reduced axes are contiguous in memory: reduce each run of them in one pass.
   Tensor current = x;
-  for (int a : axes) {
+  for (std::size_t i = 0; i < axes.size();) {
+    std::size_t j = i;
+    while (j + 1 < axes.size() && axes[j + 1] == axes[j] + 1) ++j;
     std::int64_t outer, n, inner;
-    split_at_axis(current.shape(), a, outer, n, inner);
+    split_at_axes(current.shape(), axes[i], axes[j], outer, n, inner);
     Shape shape = current.shape();
-    shape[a] = 1;
+    for (std::size_t k = i; k <= j; ++k) shape[axes[k]] = 1;
     Tensor out = Tensor::empty(shape, x.dtype(), x.device());
     dispatch_floating(x.dtype(), name, [&](auto t) {
       using T = decltype(t);
       reduce_middle<T>(op, current.data<T>(), out.data<T>(), outer, n, inner);
     });
     current = out;
+    i = j + 1;
   }
   if (axes.empty()) current = x.clone();
   if (keepdims) return current;
@@ -123,7 +148,7 @@ Tensor argmax(const Tensor& x, int axis, bool keepdims) {
   DPHYS_CHECK(x.shape()[axis] > 0, "argmax: cannot reduce the empty axis {} of shape {}", axis,
               shape_str(x.shape()));
   std::int64_t outer, n, inner;
-  split_at_axis(x.shape(), axis, outer, n, inner);
+  split_at_axes(x.shape(), axis, axis, outer, n, inner);
   Tensor out = Tensor::empty(reduced_shape(x.shape(), {axis}, keepdims), DType::i64, x.device());
   std::int64_t* dst = out.data<std::int64_t>();
   dispatch_real(x.dtype(), "argmax", [&](auto t) {
