@@ -93,9 +93,11 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
     if (node->is_leaf()) {
       if (options.accumulate_into_leaves) {
         if (auto impl = node->leaf.lock()) {
+          // A cotangent may share storage with another leaf's (add passes one tensor to both inputs): store
+          // a copy, so an in-place edit of one .grad (clipping, zeroing) cannot change another.
+          const Tensor previous = Tensor(impl).grad();
           Tensor stored = options.create_graph ? grad : grad.detach();
-          Tensor previous = impl->grad ? Tensor(impl->grad) : Tensor();
-          impl->grad = accumulate(previous, stored).impl_ptr();
+          Tensor(impl).set_grad(previous.defined() ? add(previous, stored) : stored.clone());
         }
       }
       continue;

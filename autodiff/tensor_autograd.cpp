@@ -41,6 +41,13 @@ Tensor Tensor::grad() const { return impl().grad ? Tensor(impl().grad) : Tensor(
 
 void Tensor::zero_grad() { impl().grad.reset(); }
 
+void Tensor::set_grad(const Tensor& grad) const {
+  DPHYS_CHECK(!grad.defined() || (grad.shape() == shape() && grad.dtype() == dtype()),
+              "set_grad: gradient {} ({}) for a tensor {} ({})", shape_str(grad.shape()),
+              dtype_name(grad.dtype()), shape_str(shape()), dtype_name(dtype()));
+  impl().grad = grad.impl_ptr();
+}
+
 Tensor& Tensor::fill_(double value) {
   check_inplace("fill_", *this);
   kernel::fill(*this, value);

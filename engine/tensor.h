@@ -77,6 +77,8 @@ class Tensor {
   // Gradient accumulated by `backward`; undefined until one has run.
   Tensor grad() const;
   void zero_grad();
+  // Replaces the accumulated gradient (gradient clipping, loading optimizer state); undefined clears it.
+  void set_grad(const Tensor& grad) const;
   const std::shared_ptr<Node>& node() const { return impl().node; }
 
   std::string str() const;

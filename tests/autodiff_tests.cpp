@@ -209,3 +209,18 @@ TEST_CASE("a 200k-op chain differentiates and is destroyed without exhausting th
   z = Tensor();  // the same without a backward pass first: closures hold the chain
   CHECK(x.requires_grad());
 }
+
+TEST_CASE("leaves fed by one add get .grad tensors of their own") {
+  Tensor a = zeros({2}, DType::f64), b = zeros({2}, DType::f64);
+  a.requires_grad_();
+  b.requires_grad_();
+  backward(sum((a + b) * 3.0));
+  REQUIRE(a.grad().defined());
+  CHECK(a.grad().storage() != b.grad().storage());
+  {
+    NoGradGuard no_grad;
+    a.grad().mul_(0.5);
+  }
+  CHECK(b.grad().to_vector<double>() == std::vector<double>{3.0, 3.0});
+  CHECK(contains(error_message([&] { a.set_grad(zeros({3}, DType::f64)); }), "set_grad"));
+}
