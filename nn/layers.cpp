@@ -34,18 +34,18 @@ Tensor Linear::forward(const Tensor& x) {
 }
 
 Conv1d::Conv1d(std::int64_t in, std::int64_t out, std::int64_t kernel, Generator& gen, Padding pad_kind,
-               ConvPadding pad_mode, std::int64_t conv_stride, bool with_bias, DType dtype)
+               ConvPadding pad_mode, std::int64_t conv_stride, bool with_bias, DType dtype, Init init)
     : stride(conv_stride), padding(same_padding("Conv1d", kernel, pad_kind)), mode(pad_mode) {
-  weight = register_parameter("weight", kaiming_uniform({out, in, kernel}, gen, dtype));
+  weight = register_parameter("weight", init_weight({out, in, kernel}, gen, dtype, init));
   if (with_bias) bias = register_parameter("bias", default_bias(out, in * kernel, gen, dtype));
 }
 
 Tensor Conv1d::forward(const Tensor& x) { return conv1d(x, weight, bias, stride, padding, mode); }
 
 Conv2d::Conv2d(std::int64_t in, std::int64_t out, std::int64_t kernel, Generator& gen, Padding pad_kind,
-               ConvPadding pad_mode, std::int64_t conv_stride, bool with_bias, DType dtype)
+               ConvPadding pad_mode, std::int64_t conv_stride, bool with_bias, DType dtype, Init init)
     : stride(conv_stride), padding(same_padding("Conv2d", kernel, pad_kind)), mode(pad_mode) {
-  weight = register_parameter("weight", kaiming_uniform({out, in, kernel, kernel}, gen, dtype));
+  weight = register_parameter("weight", init_weight({out, in, kernel, kernel}, gen, dtype, init));
   if (with_bias) bias = register_parameter("bias", default_bias(out, in * kernel * kernel, gen, dtype));
 }
 

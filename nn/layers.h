@@ -26,7 +26,7 @@ class Conv1d : public Module {
  public:
   Conv1d(std::int64_t in, std::int64_t out, std::int64_t kernel, Generator& gen,
          Padding padding = Padding::same, ConvPadding mode = ConvPadding::zeros, std::int64_t stride = 1,
-         bool bias = true, DType dtype = DType::f32);
+         bool bias = true, DType dtype = DType::f32, Init init = Init::pytorch_default);
   Tensor forward(const Tensor& x) override;  // [B, in, L] -> [B, out, L']
   Tensor weight, bias;
   std::int64_t stride, padding;
@@ -37,7 +37,7 @@ class Conv2d : public Module {
  public:
   Conv2d(std::int64_t in, std::int64_t out, std::int64_t kernel, Generator& gen,
          Padding padding = Padding::same, ConvPadding mode = ConvPadding::zeros, std::int64_t stride = 1,
-         bool bias = true, DType dtype = DType::f32);
+         bool bias = true, DType dtype = DType::f32, Init init = Init::pytorch_default);
   Tensor forward(const Tensor& x) override;  // [B, in, H, W] -> [B, out, H', W']
   Tensor weight, bias;
   std::int64_t stride, padding;
