@@ -17,10 +17,34 @@ inline Shape broadcast_strides(const Shape& shape, const Shape& out_shape) {
   return strides;
 }
 
+// Merges adjacent axes that every operand walks contiguously (stride[d] = stride[d + 1] · shape[d + 1]), so
+// that e.g. [B, C, H, W] against [1, C, 1, 1] iterates rows of H·W elements instead of rows of W.
+template <std::size_t N>
+void coalesce(Shape& shape, std::array<Shape, N>& strides) {
+  Shape merged_shape;
+  std::array<Shape, N> merged;
+  for (std::size_t d = 0; d < shape.size(); ++d) {
+    bool joins = !merged_shape.empty();
+    for (std::size_t k = 0; joins && k < N; ++k) joins = merged[k].back() == strides[k][d] * shape[d];
+    if (joins) {
+      merged_shape.back() *= shape[d];
+      for (std::size_t k = 0; k < N; ++k) merged[k].back() = strides[k][d];
+    } else {
+      merged_shape.push_back(shape[d]);
+      for (std::size_t k = 0; k < N; ++k) merged[k].push_back(strides[k][d]);
+    }
+  }
+  shape = std::move(merged_shape);
+  strides = std::move(merged);
+}
+
 // Calls f(out_index, offsets) for every output element; offsets[k] is the element offset in input k.
-// Rows along the last axis are the unit of work, so the inner loop has constant strides.
+// Rows along the last (coalesced) axis are the unit of work, so the inner loop has constant strides.
 template <std::size_t N, class F>
-void for_each_broadcast(const Shape& out_shape, const std::array<Shape, N>& strides, F&& f) {
+void for_each_broadcast(const Shape& full_shape, const std::array<Shape, N>& full_strides, F&& f) {
+  Shape out_shape = full_shape;
+  std::array<Shape, N> strides = full_strides;
+  coalesce(out_shape, strides);
   const int ndim = static_cast<int>(out_shape.size());
   const std::int64_t total = shape_numel(out_shape);
   if (total == 0) return;

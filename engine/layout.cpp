@@ -143,6 +143,21 @@ Tensor axis_map_gather(const Tensor& x, const AxisMaps& maps, double fill) {
   return out;
 }
 
+namespace {
+
+// Whether a map sends at most one output index to each source index (ignoring -1, the fill marker).
+bool injective(const std::vector<std::int64_t>& map, std::int64_t sources) {
+  std::vector<char> seen(sources, 0);
+  for (std::int64_t v : map) {
+    if (v < 0) continue;
+    if (seen[v]) return false;
+    seen[v] = 1;
+  }
+  return true;
+}
+
+}  // namespace
+
 Tensor axis_map_scatter_add(const Tensor& g, const AxisMaps& maps, const Shape& shape) {
   DPHYS_CHECK(static_cast<int>(maps.size()) == g.dim() && shape.size() == maps.size(),
               "axis_map_scatter_add: {} maps for gradient shape {} and target shape {}", maps.size(),
@@ -156,22 +171,36 @@ Tensor axis_map_scatter_add(const Tensor& g, const AxisMaps& maps, const Shape& 
     using T = decltype(t);
     const T* in = g.data<T>();
     T* o = out.data<T>();
-    // Serial: periodic padding and rolls map several outputs to one source, so a parallel loop would race.
-    std::vector<std::int64_t> index(ndim, 0);
-    for (std::int64_t i = 0; i < g.numel(); ++i) {
-      std::int64_t dst = 0;
-      bool outside = false;
-      for (int d = 0; d < ndim; ++d) {
-        const std::int64_t src = maps[d][index[d]];
-        outside = outside || src < 0;
-        dst += src * strides[d];
+    // Several outputs may map to one source (periodic padding, edges), so threads may only split the work
+    // along leading axes whose maps hit each source at most once: their slabs write disjoint memory.
+    int lead = 0;
+    while (lead < ndim && injective(maps[lead], shape[lead])) ++lead;
+    std::int64_t slabs = 1;
+    for (int d = 0; d < lead; ++d) slabs *= g_shape[d];
+    const std::int64_t per_slab = slabs == 0 ? 0 : g.numel() / slabs;
+    const auto scatter_slab = [&](std::int64_t slab) {
+      std::vector<std::int64_t> index(ndim, 0);
+      for (std::int64_t d = lead - 1, rest = slab; d >= 0; --d) {
+        index[d] = rest % g_shape[d];
+        rest /= g_shape[d];
       }
-      if (!outside) o[dst] += in[i];
-      for (int d = ndim - 1; d >= 0; --d) {
-        if (++index[d] < g_shape[d]) break;
-        index[d] = 0;
+      const T* values = in + slab * per_slab;  // a slab is contiguous in g
+      for (std::int64_t i = 0; i < per_slab; ++i) {
+        std::int64_t dst = 0;
+        bool outside = false;
+        for (int d = 0; d < ndim; ++d) {
+          const std::int64_t src = maps[d][index[d]];
+          outside = outside || src < 0;
+          dst += src * strides[d];
+        }
+        if (!outside) o[dst] += values[i];
+        for (int d = ndim - 1; d >= lead; --d) {
+          if (++index[d] < g_shape[d]) break;
+          index[d] = 0;
+        }
       }
-    }
+    };
+    parallel_for(slabs, per_slab, scatter_slab);
   });
   return out;
 }
