@@ -45,14 +45,23 @@ Tensor laplacian(const Tensor& x, int dims, double dy, double dx, Boundary bound
       T* dst = o + row * nx;
       const std::int64_t up = dims == 2 ? neighbour(i, -1, ny, boundary) : -1;
       const std::int64_t down = dims == 2 ? neighbour(i, 1, ny, boundary) : -1;
-      for (std::int64_t j = 0; j < nx; ++j) {
+      const T* above = up >= 0 ? img + up * nx : nullptr;
+      const T* below = down >= 0 ? img + down * nx : nullptr;
+      const auto at = [&](std::int64_t j) {
         const std::int64_t left = neighbour(j, -1, nx, boundary), right = neighbour(j, 1, nx, boundary);
         T acc = cx * ((left >= 0 ? line[left] : T(0)) + (right >= 0 ? line[right] : T(0)) - 2 * line[j]);
-        if (dims == 2)
-          acc += cy * ((up >= 0 ? img[up * nx + j] : T(0)) + (down >= 0 ? img[down * nx + j] : T(0)) -
-                       2 * line[j]);
-        dst[j] = acc;
+        if (dims == 2) acc += cy * ((above ? above[j] : T(0)) + (below ? below[j] : T(0)) - 2 * line[j]);
+        return acc;
+      };
+      dst[0] = at(0);
+      // Interior columns: no boundary logic, so the loop vectorises.
+      if (dims == 2 && above && below) {
+        for (std::int64_t j = 1; j < nx - 1; ++j)
+          dst[j] = cx * (line[j - 1] + line[j + 1] - 2 * line[j]) + cy * (above[j] + below[j] - 2 * line[j]);
+      } else {
+        for (std::int64_t j = 1; j < nx - 1; ++j) dst[j] = at(j);
       }
+      if (nx > 1) dst[nx - 1] = at(nx - 1);
     });
   });
   return out;
