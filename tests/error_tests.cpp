@@ -41,6 +41,7 @@ TEST_CASE("shape ops reject wrong sizes, axes and permutations") {
   check_names(error_message([&] { permute(x, {0, 0}); }), {"permute", "[0, 0]"});
   check_names(error_message([&] { sum(x, {2}); }), {"sum", "axis 2"});
   check_names(error_message([&] { concat({x, zeros({2, 4})}, 0); }), {"concat", "[2, 3]", "[2, 4]"});
+  check_names(error_message([&] { stack({x, zeros({3, 2})}); }), {"stack", "[2, 3]", "[3, 2]"});
   check_names(error_message([&] { pad(x, {{1, 1}}); }), {"pad", "[2, 3]"});
   check_names(error_message([&] { broadcast_to(x, {3, 3}); }), {"broadcast_to", "[2, 3]", "[3, 3]"});
   check_names(error_message([&] { squeeze(x, 0); }), {"squeeze", "[2, 3]"});
@@ -58,6 +59,10 @@ TEST_CASE("indexing ops reject out-of-range and non-integer indices") {
               }),
               {"scatter_add", "index 5", "[2, 3]"});
   check_names(error_message([&] { gather(x, 1, zeros({2, 2})); }), {"gather", "i64", "f32"});
+  check_names(error_message([&] {
+                scatter_add(x, 1, zeros({2, 2}), zeros({2, 2}));
+              }),
+              {"scatter_add", "i64", "f32"});
 }
 
 TEST_CASE("creation and element access reject inconsistent requests") {
@@ -94,6 +99,21 @@ TEST_CASE("autodiff misuse is reported, never a silent wrong gradient") {
   }
   check_names(error_message([&] { backward(loss); }), {"mul", "modified in place"});
 
+  // The same through the grad transform, with the saved weight updated while f runs.
+  check_names(error_message([&] {
+                grad(
+                    [&](const Tensor& v) {
+                      const Tensor y = v * w;  // mul saves w for v's gradient
+                      {
+                        NoGradGuard no_grad;
+                        w.add_(ones({2}, DType::f64));
+                      }
+                      return sum(y);
+                    },
+                    x);
+              }),
+              {"mul", "modified in place"});
+
   const Tensor y = exp(w);  // exp keeps its output
   const Tensor loss2 = sum(y);
   {
@@ -107,4 +127,22 @@ TEST_CASE("autodiff misuse is reported, never a silent wrong gradient") {
   check_names(error_message([&] { backward(loss3); }), {"already freed"});
   check_names(error_message([&] { backward(w * 2.0); }), {"backward", "[2]"});
   check_names(error_message([&] { grad([](const Tensor& v) { return v * 2.0; }, w); }), {"grad", "[2]"});
+}
+
+TEST_CASE("axis, permutation and dtype errors also name the tensor shapes" * doctest::may_fail()) {
+  const Tensor x = zeros({2, 3});
+  check_names(error_message([&] { sum(x, {2}); }), {"sum", "[2, 3]"});
+  check_names(error_message([&] { permute(x, {0, 0}); }), {"permute", "[2, 3]"});
+  check_names(error_message([&] { concat({x, zeros({2, 3}, DType::f64)}); }), {"concat", "[2, 3]"});
+}
+
+TEST_CASE("norm names itself, not the sum it is built from" * doctest::may_fail()) {
+  check_names(error_message([] { norm(zeros({2, 3}), {2}); }), {"norm", "[2, 3]"});
+}
+
+TEST_CASE("matmul batch mismatch names the operand shapes" * doctest::may_fail()) {
+  check_names(error_message([] {
+                matmul(zeros({2, 2, 3}), zeros({3, 3, 2}));
+              }),
+              {"matmul", "[2, 2, 3]", "[3, 3, 2]"});
 }
