@@ -66,14 +66,14 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
 Tensor flatten(const Tensor& x) { return reshape(x, {x.numel()}); }
 
 Tensor unsqueeze(const Tensor& x, int axis) {
-  axis = normalize_axis(axis, x.dim() + 1, "unsqueeze");
+  axis = normalize_axis(axis, x.dim() + 1, "unsqueeze", x.shape());
   Shape shape = x.shape();
   shape.insert(shape.begin() + axis, 1);
   return reshape(x, shape);
 }
 
 Tensor squeeze(const Tensor& x, int axis) {
-  axis = normalize_axis(axis, x.dim(), "squeeze");
+  axis = normalize_axis(axis, x.dim(), "squeeze", x.shape());
   DPHYS_CHECK(x.shape()[axis] == 1, "squeeze: axis {} of shape {} has size {}, expected 1", axis,
               shape_str(x.shape()), x.shape()[axis]);
   Shape shape = x.shape();
@@ -86,7 +86,7 @@ Tensor permute(const Tensor& x, const std::vector<int>& perm) {
   if (!needs_grad(x)) return out;
   std::vector<int> inverse(perm.size());
   for (std::size_t d = 0; d < perm.size(); ++d)
-    inverse[normalize_axis(perm[d], x.dim(), "permute")] = static_cast<int>(d);
+    inverse[normalize_axis(perm[d], x.dim(), "permute", x.shape())] = static_cast<int>(d);
   return record("permute", {x}, out,
                 [inverse](const Tensor& g, const Tensor&) { return Grads{permute(g, inverse)}; });
 }
@@ -94,13 +94,13 @@ Tensor permute(const Tensor& x, const std::vector<int>& perm) {
 Tensor transpose(const Tensor& x, int axis0, int axis1) {
   std::vector<int> perm(x.dim());
   std::iota(perm.begin(), perm.end(), 0);
-  std::swap(perm[normalize_axis(axis0, x.dim(), "transpose")],
-            perm[normalize_axis(axis1, x.dim(), "transpose")]);
+  std::swap(perm[normalize_axis(axis0, x.dim(), "transpose", x.shape())],
+            perm[normalize_axis(axis1, x.dim(), "transpose", x.shape())]);
   return permute(x, perm);
 }
 
 Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t stop, std::int64_t step) {
-  axis = normalize_axis(axis, x.dim(), "slice");
+  axis = normalize_axis(axis, x.dim(), "slice", x.shape());
   DPHYS_CHECK(step > 0, "slice: step must be positive, got {} (shape {})", step, shape_str(x.shape()));
   const std::int64_t n = x.shape()[axis];
   if (start < 0) start += n;
@@ -114,7 +114,7 @@ Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t stop, s
 }
 
 Tensor flip(const Tensor& x, int axis) {
-  axis = normalize_axis(axis, x.dim(), "flip");
+  axis = normalize_axis(axis, x.dim(), "flip", x.shape());
   const std::int64_t n = x.shape()[axis];
   std::vector<std::int64_t> map(n);
   for (std::int64_t i = 0; i < n; ++i) map[i] = n - 1 - i;
@@ -122,7 +122,7 @@ Tensor flip(const Tensor& x, int axis) {
 }
 
 Tensor roll(const Tensor& x, std::int64_t shift, int axis) {
-  axis = normalize_axis(axis, x.dim(), "roll");
+  axis = normalize_axis(axis, x.dim(), "roll", x.shape());
   const std::int64_t n = x.shape()[axis];
   std::vector<std::int64_t> map(n);
   for (std::int64_t i = 0; i < n; ++i) map[i] = ((i - shift) % n + n) % n;
@@ -165,7 +165,7 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<std::int64_t, std::int64
 Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
   Tensor out = kernel::index_select(x, axis, index);
   if (!needs_grad(x)) return out;
-  axis = normalize_axis(axis, x.dim(), "index_select");
+  axis = normalize_axis(axis, x.dim(), "index_select", x.shape());
   return record(
       "index_select", {x}, out, [axis, si = Saved(index), shape = x.shape()](const Tensor& g, const Tensor&) {
         const Tensor& index = si.get();
@@ -212,7 +212,7 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
 
 Tensor stack(const std::vector<Tensor>& xs, int axis) {
   DPHYS_CHECK(!xs.empty(), "stack: no tensors given");
-  axis = normalize_axis(axis, xs.front().dim() + 1, "stack");
+  axis = normalize_axis(axis, xs.front().dim() + 1, "stack", xs.front().shape());
   std::vector<Tensor> expanded;
   for (const Tensor& x : xs) {
     DPHYS_CHECK(x.shape() == xs.front().shape(), "stack: shapes {} and {} differ",

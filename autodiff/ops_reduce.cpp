@@ -1,6 +1,7 @@
 // Reductions and their adjoints, broadcasting. sum and broadcast_to are each other's VJP.
 #include "autodiff/node.h"
 #include "autodiff/ops.h"
+#include "engine/elementwise.h"
 #include "engine/layout.h"
 #include "engine/reduce.h"
 
@@ -19,7 +20,7 @@ Tensor reduce_extremum(kernel::ReduceOp op, const char* name, const Tensor& x, c
                        bool keepdims) {
   Tensor out = kernel::reduce(op, x, axes, keepdims);
   if (!needs_grad(x)) return out;
-  const std::vector<int> normalized = kernel::normalize_axes(axes, x.dim(), name);
+  const std::vector<int> normalized = kernel::normalize_axes(axes, x.dim(), name, x.shape());
   return record(
       name, {x}, out,
       [sx = Saved(x), normalized](const Tensor& g, const Tensor& y) {
@@ -38,14 +39,14 @@ Tensor reduce_extremum(kernel::ReduceOp op, const char* name, const Tensor& x, c
 Tensor sum(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
   Tensor out = kernel::reduce(kernel::ReduceOp::sum, x, axes, keepdims);
   if (!needs_grad(x)) return out;
-  std::vector<int> normalized = kernel::normalize_axes(axes, x.dim(), "sum");
+  std::vector<int> normalized = kernel::normalize_axes(axes, x.dim(), "sum", x.shape());
   return record("sum", {x}, out, [shape = x.shape(), normalized](const Tensor& g, const Tensor&) {
     return Grads{expand_reduced(g, shape, normalized)};
   });
 }
 
 Tensor mean(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
-  const std::vector<int> normalized = kernel::normalize_axes(axes, x.dim(), "mean");
+  const std::vector<int> normalized = kernel::normalize_axes(axes, x.dim(), "mean", x.shape());
   std::int64_t count = 1;
   for (int a : normalized) count *= x.shape()[a];
   DPHYS_CHECK(count > 0, "mean: reducing an empty axis of shape {}", shape_str(x.shape()));
@@ -61,7 +62,15 @@ Tensor min(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
 }
 
 Tensor norm(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
-  return sqrt(sum(x * x, axes, keepdims));
+  const std::vector<int> normalized = kernel::normalize_axes(axes, x.dim(), "norm", x.shape());
+  if (is_complex(x.dtype())) {
+    // √Σ|z|²; complex autodiff has no convention here yet, so only values.
+    DPHYS_CHECK(!needs_grad(x),
+                "norm: gradients with respect to complex tensors are not supported (shape {})",
+                shape_str(x.shape()));
+    return norm(kernel::unary(kernel::UnaryOp::abs, x), normalized, keepdims);
+  }
+  return sqrt(sum(x * x, normalized, keepdims));
 }
 
 Tensor argmax(const Tensor& x, int axis, bool keepdims) { return kernel::argmax(x, axis, keepdims); }

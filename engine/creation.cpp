@@ -1,5 +1,6 @@
 #include "engine/creation.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/dispatch.h"
@@ -89,8 +90,13 @@ Tensor from_indices(const std::vector<std::int64_t>& data, const Shape& shape) {
 Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype) {
   DPHYS_CHECK(low <= high, "uniform: low {} exceeds high {}", low, high);
   const std::uint64_t seed = gen.seed(), start = gen.advance(shape_numel(shape));
-  return generate(shape, dtype, "uniform",
-                  [=](std::int64_t i) { return low + (high - low) * Generator::uniform01(seed, start + i); });
+  // Rounding a double draw just below `high` to f32 can give `high` itself; keep the interval half-open.
+  const double top = dtype == DType::f32 && low < high
+                         ? std::nextafter(static_cast<float>(high), static_cast<float>(low))
+                         : high;
+  return generate(shape, dtype, "uniform", [=](std::int64_t i) {
+    return std::min(top, low + (high - low) * Generator::uniform01(seed, start + i));
+  });
 }
 
 Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype) {

@@ -106,7 +106,7 @@ void run_unary(UnaryOp op, const Tensor& x, const Tensor& out) {
     case UnaryOp::sigmoid:
       return map_unary<T>(x, out, [](T v) { return T(1) / (T(1) + std::exp(-v)); });
     case UnaryOp::relu:
-      return map_unary<T>(x, out, [](T v) { return v > T(0) ? v : T(0); });
+      return map_unary<T>(x, out, [](T v) { return v > T(0) || v != v ? v : T(0); });  // NaN stays NaN
     case UnaryOp::abs:
       return map_unary<T>(x, out, [](T v) { return std::abs(v); });
     case UnaryOp::sign:
@@ -178,10 +178,11 @@ void run_arithmetic(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor&
     switch (op) {
       case BinaryOp::pow:
         return map_binary<T, T>(a, b, out, [](T x, T y) { return std::pow(x, y); });
+      // NaN propagates from either operand, as in NumPy and PyTorch.
       case BinaryOp::maximum:
-        return map_binary<T, T>(a, b, out, [](T x, T y) { return std::max(x, y); });
+        return map_binary<T, T>(a, b, out, [](T x, T y) { return x != x || x > y ? x : y; });
       case BinaryOp::minimum:
-        return map_binary<T, T>(a, b, out, [](T x, T y) { return std::min(x, y); });
+        return map_binary<T, T>(a, b, out, [](T x, T y) { return x != x || x < y ? x : y; });
       case BinaryOp::eq:
         return map_binary<T, T>(a, b, out, [](T x, T y) { return T(x == y); });
       case BinaryOp::ne:
@@ -204,6 +205,20 @@ void run_arithmetic(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor&
 }  // namespace
 
 Tensor unary(UnaryOp op, const Tensor& x) {
+  if (op == UnaryOp::abs && is_complex(x.dtype())) {
+    // |z| is real: the one complex unary op whose result changes dtype.
+    Tensor out = Tensor::empty(x.shape(), x.dtype() == DType::c64 ? DType::f32 : DType::f64, x.device());
+    dispatch_floating(x.dtype(), "abs", [&](auto t) {
+      using T = decltype(t);
+      if constexpr (!std::is_floating_point_v<T>) {
+        using R = typename T::value_type;
+        const T* in = x.data<T>();
+        R* o = out.data<R>();
+        parallel_for(x.numel(), 1, [&](std::int64_t i) { o[i] = std::abs(in[i]); });
+      }
+    });
+    return out;
+  }
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   if (is_complex(x.dtype())) {
     dispatch_floating(x.dtype(), op_name(op), [&](auto t) {

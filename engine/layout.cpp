@@ -37,11 +37,12 @@ Tensor permute(const Tensor& x, const std::vector<int>& perm) {
   DPHYS_CHECK(static_cast<int>(perm.size()) == ndim, "permute: permutation [{}] does not match shape {}",
               fmt::join(perm, ", "), shape_str(x.shape()));
   std::vector<int> axes;
-  for (int p : perm) axes.push_back(normalize_axis(p, ndim, "permute"));
+  for (int p : perm) axes.push_back(normalize_axis(p, ndim, "permute", x.shape()));
   std::vector<int> sorted = axes;
   std::sort(sorted.begin(), sorted.end());
   for (int d = 0; d < ndim; ++d)
-    DPHYS_CHECK(sorted[d] == d, "permute: [{}] is not a permutation of {} axes", fmt::join(perm, ", "), ndim);
+    DPHYS_CHECK(sorted[d] == d, "permute: [{}] is not a permutation of the {} axes of shape {}",
+                fmt::join(perm, ", "), ndim, shape_str(x.shape()));
   Shape out_shape(ndim), in_strides = contiguous_strides(x.shape()), strides(ndim);
   for (int d = 0; d < ndim; ++d) {
     out_shape[d] = x.shape()[axes[d]];
@@ -76,13 +77,14 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
 Tensor concat(const std::vector<Tensor>& xs, int axis) {
   DPHYS_CHECK(!xs.empty(), "concat: no tensors given");
   const Tensor& first = xs.front();
-  axis = normalize_axis(axis, first.dim(), "concat");
+  axis = normalize_axis(axis, first.dim(), "concat", first.shape());
   Shape out_shape = first.shape();
   out_shape[axis] = 0;
   for (const Tensor& x : xs) {
     check_same_device("concat", first, x);
-    DPHYS_CHECK(x.dtype() == first.dtype(), "concat: dtypes {} and {} differ", dtype_name(first.dtype()),
-                dtype_name(x.dtype()));
+    DPHYS_CHECK(x.dtype() == first.dtype(), "concat: dtypes {} and {} differ (shapes {} and {})",
+                dtype_name(first.dtype()), dtype_name(x.dtype()), shape_str(first.shape()),
+                shape_str(x.shape()));
     bool compatible = x.dim() == first.dim();
     for (int d = 0; compatible && d < first.dim(); ++d)
       compatible = d == axis || x.shape()[d] == first.shape()[d];
@@ -240,7 +242,7 @@ void check_same_but_axis(const char* op, const Shape& a, const Shape& b, int axi
 
 Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
   check_index_tensor("index_select", x, index);
-  axis = normalize_axis(axis, x.dim(), "index_select");
+  axis = normalize_axis(axis, x.dim(), "index_select", x.shape());
   DPHYS_CHECK(index.dim() == 1, "index_select: index must be 1-D, got shape {}", shape_str(index.shape()));
   const std::int64_t* idx = index.data<std::int64_t>();
   for (std::int64_t k = 0; k < index.numel(); ++k)
@@ -257,7 +259,7 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
 
 Tensor gather(const Tensor& x, int axis, const Tensor& index) {
   check_index_tensor("gather", x, index);
-  axis = normalize_axis(axis, x.dim(), "gather");
+  axis = normalize_axis(axis, x.dim(), "gather", x.shape());
   check_same_but_axis("gather", x.shape(), index.shape(), axis);
   Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());
   const AxisSplit xs(x.shape(), axis), is(index.shape(), axis);
@@ -280,11 +282,12 @@ Tensor gather(const Tensor& x, int axis, const Tensor& index) {
 Tensor scatter_add(const Tensor& base, int axis, const Tensor& index, const Tensor& src) {
   check_index_tensor("scatter_add", base, index);
   check_same_device("scatter_add", base, src);
-  axis = normalize_axis(axis, base.dim(), "scatter_add");
+  axis = normalize_axis(axis, base.dim(), "scatter_add", base.shape());
   DPHYS_CHECK(index.shape() == src.shape(), "scatter_add: index shape {} differs from source shape {}",
               shape_str(index.shape()), shape_str(src.shape()));
-  DPHYS_CHECK(base.dtype() == src.dtype(), "scatter_add: dtypes {} and {} differ", dtype_name(base.dtype()),
-              dtype_name(src.dtype()));
+  DPHYS_CHECK(base.dtype() == src.dtype(), "scatter_add: dtypes {} and {} differ (shapes {} and {})",
+              dtype_name(base.dtype()), dtype_name(src.dtype()), shape_str(base.shape()),
+              shape_str(src.shape()));
   check_same_but_axis("scatter_add", base.shape(), src.shape(), axis);
   Tensor out = base.clone();
   const AxisSplit os(base.shape(), axis), is(index.shape(), axis);

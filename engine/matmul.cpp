@@ -20,7 +20,13 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
               shape_str(b.shape()));
   const Shape batch_a(a.shape().begin(), a.shape().end() - 2),
       batch_b(b.shape().begin(), b.shape().end() - 2);
-  const Shape batch = broadcast_shapes(batch_a, batch_b, "matmul");
+  Shape batch;
+  try {
+    batch = broadcast_shapes(batch_a, batch_b, "matmul");
+  } catch (const Error&) {
+    fail("matmul: batch axes of shapes {} and {} cannot be broadcast together", shape_str(a.shape()),
+         shape_str(b.shape()));
+  }
   Shape out_shape = batch;
   out_shape.push_back(m);
   out_shape.push_back(n);

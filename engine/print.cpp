@@ -34,7 +34,8 @@ void format_axis(std::string& out, const T* data, const Shape& shape, const Shap
   out += '[';
   for (std::int64_t i = 0; i < n; ++i) {
     if (cut && i == kEdgeItems) {
-      out += "..., ";
+      // Innermost axis: "..." among the numbers; outer axes: a "..." row of its own, as NumPy prints.
+      out += axis + 1 == static_cast<int>(shape.size()) ? "..., " : "...,\n" + std::string(axis + 1, ' ');
       i = n - kEdgeItems;
     }
     format_axis(out, data, shape, strides, axis + 1, offset + i * strides[axis], summarise);

@@ -1,6 +1,7 @@
 #include "engine/reduce.h"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 
 #include "engine/dispatch.h"
@@ -31,6 +32,8 @@ using Accumulator =
 template <class T>
 T combine(ReduceOp op, T acc, T v) {
   if constexpr (std::is_floating_point_v<T>) {
+    // NaN propagates wherever it sits, as in NumPy and PyTorch (std::max alone depends on the order).
+    if (op != ReduceOp::sum && (std::isnan(acc) || std::isnan(v))) return std::numeric_limits<T>::quiet_NaN();
     if (op == ReduceOp::max) return std::max(acc, v);
     if (op == ReduceOp::min) return std::min(acc, v);
   }
@@ -87,13 +90,13 @@ void split_at_axes(const Shape& shape, int first, int last, std::int64_t& outer,
 
 }  // namespace
 
-std::vector<int> normalize_axes(const std::vector<int>& axes, int ndim, const char* op) {
+std::vector<int> normalize_axes(const std::vector<int>& axes, int ndim, const char* op, const Shape& shape) {
   std::vector<int> result;
   if (axes.empty()) {
     for (int d = 0; d < ndim; ++d) result.push_back(d);
     return result;
   }
-  for (int a : axes) result.push_back(normalize_axis(a, ndim, op));
+  for (int a : axes) result.push_back(normalize_axis(a, ndim, op, shape));
   std::sort(result.begin(), result.end());
   DPHYS_CHECK(std::adjacent_find(result.begin(), result.end()) == result.end(), "{}: repeated axis in [{}]",
               op, fmt::join(axes, ", "));
@@ -114,7 +117,7 @@ Shape reduced_shape(const Shape& shape, const std::vector<int>& axes, bool keepd
 
 Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int> axes, bool keepdims) {
   const char* name = op_name(op);
-  axes = normalize_axes(axes, x.dim(), name);
+  axes = normalize_axes(axes, x.dim(), name, x.shape());
   if (op != ReduceOp::sum) {
     DPHYS_CHECK(!is_complex(x.dtype()), "{}: not defined for complex dtype {}", name, dtype_name(x.dtype()));
     for (int a : axes)
@@ -144,7 +147,7 @@ Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int> axes, bool keepdims
 }
 
 Tensor argmax(const Tensor& x, int axis, bool keepdims) {
-  axis = normalize_axis(axis, x.dim(), "argmax");
+  axis = normalize_axis(axis, x.dim(), "argmax", x.shape());
   DPHYS_CHECK(x.shape()[axis] > 0, "argmax: cannot reduce the empty axis {} of shape {}", axis,
               shape_str(x.shape()));
   std::int64_t outer, n, inner;

@@ -20,9 +20,9 @@ Shape contiguous_strides(const Shape& shape) {
   return strides;
 }
 
-int normalize_axis(std::int64_t axis, std::int64_t ndim, const char* op) {
-  DPHYS_CHECK(axis >= -ndim && axis < ndim, "{}: axis {} is out of range for a tensor with {} dimensions", op,
-              axis, ndim);
+int normalize_axis(std::int64_t axis, std::int64_t ndim, const char* op, const Shape& shape) {
+  DPHYS_CHECK(axis >= -ndim && axis < ndim, "{}: axis {} is out of range for a tensor with {} dimensions{}",
+              op, axis, ndim, shape.empty() ? "" : " (shape " + shape_str(shape) + ")");
   return static_cast<int>(axis < 0 ? axis + ndim : axis);
 }
 

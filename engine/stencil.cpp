@@ -113,7 +113,7 @@ Tensor difference(const char* op, const Tensor& x, int axis, double h, bool peri
 
 int checked_axis(const char* op, const Tensor& x, int axis, double h) {
   DPHYS_CHECK(h > 0, "{}: grid spacing must be positive, got {}", op, h);
-  return normalize_axis(axis, x.dim(), op);
+  return normalize_axis(axis, x.dim(), op, x.shape());
 }
 
 }  // namespace

@@ -13,7 +13,7 @@ Tensor Tensor::empty(Shape shape, DType dtype, Device device) {
 }
 
 std::int64_t Tensor::size(std::int64_t axis) const {
-  return shape()[normalize_axis(axis, dim(), "Tensor::size")];
+  return shape()[normalize_axis(axis, dim(), "Tensor::size", shape())];
 }
 
 void Tensor::check_element_type(DType requested, const char* op) const {

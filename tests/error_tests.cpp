@@ -129,18 +129,18 @@ TEST_CASE("autodiff misuse is reported, never a silent wrong gradient") {
   check_names(error_message([&] { grad([](const Tensor& v) { return v * 2.0; }, w); }), {"grad", "[2]"});
 }
 
-TEST_CASE("axis, permutation and dtype errors also name the tensor shapes" * doctest::may_fail()) {
+TEST_CASE("axis, permutation and dtype errors also name the tensor shapes") {
   const Tensor x = zeros({2, 3});
   check_names(error_message([&] { sum(x, {2}); }), {"sum", "[2, 3]"});
   check_names(error_message([&] { permute(x, {0, 0}); }), {"permute", "[2, 3]"});
   check_names(error_message([&] { concat({x, zeros({2, 3}, DType::f64)}); }), {"concat", "[2, 3]"});
 }
 
-TEST_CASE("norm names itself, not the sum it is built from" * doctest::may_fail()) {
+TEST_CASE("norm names itself, not the sum it is built from") {
   check_names(error_message([] { norm(zeros({2, 3}), {2}); }), {"norm", "[2, 3]"});
 }
 
-TEST_CASE("matmul batch mismatch names the operand shapes" * doctest::may_fail()) {
+TEST_CASE("matmul batch mismatch names the operand shapes") {
   check_names(error_message([] {
                 matmul(zeros({2, 2, 3}), zeros({3, 3, 2}));
               }),

@@ -68,7 +68,7 @@ TEST_CASE("random draws are reproducible from the seed and have the right statis
   CHECK(max_abs_diff(v, uniform({3, 4}, 0.0, 1.0, f, DType::f64)) > 0.0);
 }
 
-TEST_CASE("uniform f32 draws stay below high" * doctest::may_fail()) {
+TEST_CASE("uniform f32 draws stay below high") {
   // A double draw within half an f32 ulp of 1 rounds up to 1.0f when stored, so the result would reach
   // `high` although the range is documented as [low, high). Find such a counter and draw exactly there.
   const std::uint64_t seed = 5;
@@ -367,7 +367,7 @@ TEST_CASE("casts, host copies, item, printing") {
   CHECK(contains(fmt::format("{}", scalar(7.0)), "7"));
 }
 
-TEST_CASE("summarised matrices print the elided rows on their own line" * doctest::may_fail()) {
+TEST_CASE("summarised matrices print the elided rows on their own line") {
   // NumPy prints "[[0, ..., 0],\n ...,\n [0, ..., 0],\n ...": the "..." row is a row like the others.
   CHECK(contains(zeros({100, 100}).str(), " ...,\n [0, 0, 0, ..., 0, 0, 0]"));
 }
@@ -422,13 +422,13 @@ TEST_CASE("complex tensors: creation, casts and arithmetic") {
   CHECK(contains(test::error_message([&] { cast(i, DType::f64); }), "imaginary"));
 }
 
-TEST_CASE("norm of a complex tensor is real: sqrt(sum |z|^2)" * doctest::may_fail()) {
+TEST_CASE("norm of a complex tensor is real: sqrt(sum |z|^2)") {
   const Tensor n = norm(c128_tensor({c128(3, 4)}));
   REQUIRE(!is_complex(n.dtype()));
   CHECK(n.item() == 5.0);
 }
 
-TEST_CASE("NaN does not depend on where it sits in max and maximum" * doctest::may_fail()) {
+TEST_CASE("NaN does not depend on where it sits in max and maximum") {
   // NumPy and PyTorch propagate NaN; the result must at least not depend on the operand order.
   CHECK(std::isnan(max(f64({NAN, 1, 2}, {3})).item()));
   CHECK(std::isnan(max(f64({1, NAN, 2}, {3})).item()));
