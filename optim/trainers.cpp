@@ -41,6 +41,7 @@ StepReport SipTrainer::step(const Tensor& input, const Tensor& target) {
   const Tensor x = network_(input);
   const Tensor prediction = x.detach();
   StepReport report;
+  report.prediction = prediction;
   Tensor x_tilde;
   {
     // The physics update needs no network derivatives; any numerics are allowed inside it.
@@ -68,15 +69,21 @@ EndToEndTrainer::EndToEndTrainer(nn::Module& network, const PhysicsProblem& prob
     : network_(network), problem_(problem), optimizer_(optimizer), reduction_(reduction) {}
 
 Tensor EndToEndTrainer::loss(const Tensor& input, const Tensor& target) {
+  return loss_and_prediction(input, target).first;
+}
+
+std::pair<Tensor, Tensor> EndToEndTrainer::loss_and_prediction(const Tensor& input, const Tensor& target) {
   check_batch("EndToEndTrainer", input, target);
-  return reduce_batch(problem_.loss(problem_.forward(network_(input)), target), reduction_);
+  const Tensor x = network_(input);
+  return {reduce_batch(problem_.loss(problem_.forward(x), target), reduction_), x.detach()};
 }
 
 StepReport EndToEndTrainer::step(const Tensor& input, const Tensor& target) {
   optimizer_.zero_grad();
-  const Tensor l = loss(input, target);
+  const auto [l, prediction] = loss_and_prediction(input, target);
   StepReport report;
   report.loss = report.proxy_loss = l.item();
+  report.prediction = prediction;
   backward(l);
   optimizer_.step();
   return report;

@@ -14,6 +14,7 @@ enum class BatchReduction { sum, mean };
 struct StepReport {
   double loss = 0.0;        // REDUCE_b L(x_b) of the network's prediction, before the update
   double proxy_loss = 0.0;  // SIP: REDUCE_b ½‖x_b − x̃_b‖²; end-to-end: equal to loss
+  Tensor prediction;        // the network's output x for this batch, detached (for error metrics)
 };
 
 Tensor reduce_batch(const Tensor& per_example, BatchReduction reduction);
@@ -50,6 +51,7 @@ class EndToEndTrainer {
   Tensor loss(const Tensor& input, const Tensor& target);
 
  private:
+  std::pair<Tensor, Tensor> loss_and_prediction(const Tensor& input, const Tensor& target);
   nn::Module& network_;
   const PhysicsProblem& problem_;
   Optimizer& optimizer_;

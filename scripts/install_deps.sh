@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # Installs what dphys needs to build and test on Debian 12. Idempotent: installs only what is missing.
-# Usage: scripts/install_deps.sh [--with-torch]   (--with-torch adds Debian's python3-torch for bench/)
+# Usage: scripts/install_deps.sh [--with-torch] [--with-plots]
+#   --with-torch adds Debian's python3-torch (bench/), --with-plots python3-matplotlib (the apps' figures).
 set -euo pipefail
 
 packages=(cmake g++ make libeigen3-dev libfmt-dev doctest-dev)
-if [[ "${1:-}" == "--with-torch" ]]; then packages+=(python3-torch); fi
+for option in "$@"; do
+  case "$option" in
+    --with-torch) packages+=(python3-torch) ;;
+    --with-plots) packages+=(python3-matplotlib python3-numpy) ;;
+    *) echo "install_deps.sh: unknown option $option" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do
