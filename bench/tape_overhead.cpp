@@ -1,6 +1,6 @@
 // Tape overhead: ns per op for a chain of adds, with and without recording, for 1-element tensors and for
 // 64×64 f32 tensors. The overhead of recording is the difference of the two. Prints one line per workload:
-//   dphys <workload> <median ns per op>
+//   dphys <workload> <median ns per op> ns/op
 // bench/tape_overhead_torch.py prints the same workloads for PyTorch eager; run_tape_overhead.sh compares.
 #include <algorithm>
 #include <chrono>
@@ -43,10 +43,10 @@ void bench_chain(const char* name, const Shape& shape) {
   x.requires_grad_();
   const double recorded = median_ns_per_op(kChain, [&] { chain(x); });
   const double with_backward = median_ns_per_op(kChain, [&] { backward(sum(chain(x))); });
-  std::printf("dphys %s_norecord %.1f\n", name, plain);
-  std::printf("dphys %s_record %.1f\n", name, recorded);
-  std::printf("dphys %s_record_overhead %.1f\n", name, recorded - plain);
-  std::printf("dphys %s_forward_backward %.1f\n", name, with_backward);
+  std::printf("dphys %s_norecord %.1f ns/op\n", name, plain);
+  std::printf("dphys %s_record %.1f ns/op\n", name, recorded);
+  std::printf("dphys %s_record_overhead %.1f ns/op\n", name, recorded - plain);
+  std::printf("dphys %s_forward_backward %.1f ns/op\n", name, with_backward);
 }
 
 }  // namespace
