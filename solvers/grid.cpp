@@ -13,13 +13,20 @@ void Grid2D::validate(const char* op) const {
 }
 
 Tensor Grid2D::cell_y(DType dtype) const {
-  return reshape((arange(0, static_cast<double>(ny), 1, DType::f64) + 0.5) * dy() + y0, {ny, 1}) *
-         ones({1}, dtype);
+  return cast(reshape((arange(0, static_cast<double>(ny), 1, DType::f64) + 0.5) * dy() + y0, {ny, 1}), dtype);
 }
 
 Tensor Grid2D::cell_x(DType dtype) const {
-  return reshape((arange(0, static_cast<double>(nx), 1, DType::f64) + 0.5) * dx() + x0, {1, nx}) *
-         ones({1}, dtype);
+  return cast(reshape((arange(0, static_cast<double>(nx), 1, DType::f64) + 0.5) * dx() + x0, {1, nx}), dtype);
+}
+
+void Grid1D::validate(const char* op) const {
+  DPHYS_CHECK(n > 0 && length > 0 && std::isfinite(length), "{}: invalid grid of {} cells over length {}", op,
+              n, length);
+}
+
+Tensor Grid1D::cell_x(DType dtype) const {
+  return cast((arange(0, static_cast<double>(n), 1, DType::f64) + 0.5) * dx() + x0, dtype);
 }
 
 }  // namespace dphys

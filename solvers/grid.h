@@ -27,6 +27,22 @@ struct Grid2D {
   void validate(const char* op) const;
 };
 
+// The 1-D analogue: n cells of size dx on [x0, x0 + length); centred fields [B, n], face fields [B, n + 1]
+// ([B, n] when periodic).
+struct Grid1D {
+  std::int64_t n = 0;
+  double length = 1.0;
+  double x0 = 0.0;
+  Boundary boundary = Boundary::periodic;
+
+  double dx() const { return length / static_cast<double>(n); }
+  bool periodic() const { return boundary == Boundary::periodic; }
+  Shape centered_shape(std::int64_t batch) const { return {batch, n}; }
+  Shape face_shape(std::int64_t batch) const { return {batch, periodic() ? n : n + 1}; }
+  Tensor cell_x(DType dtype = DType::f64) const;  // [n]
+  void validate(const char* op) const;
+};
+
 // A staggered vector field: normal components on x-faces and y-faces.
 struct StaggeredField {
   Tensor x_faces, y_faces;

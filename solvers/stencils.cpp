@@ -105,6 +105,32 @@ StaggeredField staggered_gradient(const Tensor& p, const Grid2D& grid) {
   return {gx, gy};
 }
 
+namespace {
+
+void check_line(const char* op, const Tensor& x, std::int64_t n, const Grid1D& grid) {
+  grid.validate(op);
+  DPHYS_CHECK(x.dim() == 2 && x.shape()[1] == n, "{}: expected [B, {}] on a {}-cell grid, got {}", op, n,
+              grid.n, shape_str(x.shape()));
+}
+
+}  // namespace
+
+Tensor laplacian(const Tensor& x, const Grid1D& grid) {
+  check_line("laplacian", x, grid.n, grid);
+  return laplacian(x, 1, 1.0, grid.dx(), grid.boundary);
+}
+
+Tensor staggered_divergence(const Tensor& faces, const Grid1D& grid) {
+  check_line("staggered_divergence", faces, grid.face_shape(1)[1], grid);
+  return face_difference(faces, 1, grid.dx(), grid.periodic());
+}
+
+Tensor staggered_gradient(const Tensor& p, const Grid1D& grid) {
+  check_line("staggered_gradient", p, grid.n, grid);
+  const Tensor g = neg(face_difference_adjoint(p, 1, grid.dx(), grid.periodic()));
+  return grid.boundary == Boundary::neumann ? zero_ends(g, 1) : g;
+}
+
 std::pair<Tensor, Tensor> centered_gradient(const Tensor& p, const Grid2D& grid) {
   check_centered("centered_gradient", p, grid);
   const auto central = [&](int axis, double h) {

@@ -24,6 +24,12 @@ Tensor staggered_divergence(const StaggeredField& v, const Grid2D& grid);
 // staggered_divergence(staggered_gradient(p)) equals laplacian(p).
 StaggeredField staggered_gradient(const Tensor& p, const Grid2D& grid);
 
+// 1-D versions on [B, n] fields: ∇², ∂/∂x from faces to cells, and ∂/∂x from cells to faces (the same
+// boundary rules and adjoint relations as in 2-D).
+Tensor laplacian(const Tensor& x, const Grid1D& grid);
+Tensor staggered_divergence(const Tensor& faces, const Grid1D& grid);
+Tensor staggered_gradient(const Tensor& p, const Grid1D& grid);
+
 // Central differences at cell centres, [B, ny, nx] -> ∂/∂y and ∂/∂x, with ghost cells from the boundary.
 std::pair<Tensor, Tensor> centered_gradient(const Tensor& p, const Grid2D& grid);
 // Central-difference divergence of a centred vector field (vy, vx).

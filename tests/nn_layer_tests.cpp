@@ -162,3 +162,63 @@ TEST_CASE("positional encoding features") {
   CHECK(v[2] == doctest::Approx(std::sin(1.0)));
   CHECK(v[7] == doctest::Approx(std::cos(-2.0)));
 }
+
+TEST_CASE("every layer: f64 gradients in input and parameters match finite differences") {
+  Generator gen(11);
+  struct LayerCase {
+    const char* name;
+    std::shared_ptr<nn::Module> layer;
+    Shape input;
+  };
+  const std::vector<LayerCase> cases{
+      {"Linear", std::make_shared<nn::Linear>(3, 4, gen, true, DType::f64), {2, 3}},
+      {"Conv1d",
+       std::make_shared<nn::Conv1d>(2, 3, 3, gen, nn::Padding::same, ConvPadding::circular, 1, true,
+                                    DType::f64),
+       {2, 2, 6}},
+      {"Conv2d",
+       std::make_shared<nn::Conv2d>(2, 2, 3, gen, nn::Padding::same, ConvPadding::zeros, 1, true, DType::f64),
+       {2, 2, 4, 5}},
+      {"Conv2d (valid, stride 2)",
+       std::make_shared<nn::Conv2d>(1, 2, 3, gen, nn::Padding::valid, ConvPadding::valid, 2, true,
+                                    DType::f64),
+       {1, 1, 7, 7}},
+      {"BatchNorm (train)", std::make_shared<nn::BatchNorm>(2, 1e-5, 0.1, DType::f64), {3, 2, 4}},
+      {"MaxPool", std::make_shared<nn::MaxPool>(2), {1, 2, 4, 4}},
+      {"AvgPool", std::make_shared<nn::AvgPool>(2), {1, 2, 4, 4}},
+      {"Upsample (bilinear)", std::make_shared<nn::Upsample>(2, nn::Upsample::Mode::linear), {1, 1, 3, 3}},
+      {"PositionalEncoding", std::make_shared<nn::PositionalEncoding>(std::vector<double>{1.0, 3.0}), {2, 2}},
+      {"Flatten", std::make_shared<nn::Flatten>(), {2, 2, 3}},
+  };
+  for (const LayerCase& c : cases) {
+    INFO(std::string(c.name));
+    std::vector<Tensor> inputs{normal(c.input, 0, 1, gen, DType::f64)};
+    const std::size_t params = c.layer->parameters().size();
+    for (const Tensor& p : c.layer->parameters()) inputs.push_back(p.detach().clone());
+    const Tensor weights = normal(c.layer->forward(inputs[0]).shape(), 0, 1, gen, DType::f64);
+    // Analytic gradients first: of the input by grad(), of the parameters by backward() into .grad.
+    const Function of_input = [&](const std::vector<Tensor>& v) {
+      return sum(c.layer->forward(v[0]) * weights);
+    };
+    const Tensor analytic_input = grad(of_input, {inputs[0]})[0];
+    c.layer->zero_grad();
+    if (params > 0) backward(of_input({inputs[0]}));
+    std::vector<Tensor> analytic_params;
+    for (const Tensor& p : c.layer->parameters()) analytic_params.push_back(p.grad());
+    // Finite differences with the parameters set to v[1..] (recorded graphs are gone by now, so the in-place
+    // writes are allowed), then the original values restored.
+    std::vector<Tensor> named = c.layer->parameters();
+    const Function loss = [&](const std::vector<Tensor>& v) {
+      NoGradGuard no_grad;
+      for (std::size_t i = 0; i < params; ++i) named[i].copy_(v[i + 1]);
+      return sum(c.layer->forward(v[0]) * weights);
+    };
+    const Tensor fd_input = dphys::test::finite_difference_gradient(loss, inputs, 0);
+    CHECK(dphys::test::max_abs_diff(analytic_input, fd_input) < 1e-7 * (1 + dphys::test::max_abs(fd_input)));
+    for (std::size_t i = 0; i < params; ++i) {
+      const Tensor fd = dphys::test::finite_difference_gradient(loss, inputs, i + 1);
+      CHECK(dphys::test::max_abs_diff(analytic_params[i], fd) < 1e-7 * (1 + dphys::test::max_abs(fd)));
+    }
+    loss(inputs);  // restores the parameters (inputs[1..] hold their original values)
+  }
+}

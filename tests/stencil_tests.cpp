@@ -99,3 +99,72 @@ TEST_CASE("sampling between centred and staggered grids") {
   const auto interior = slice(faces.x_faces, 2, 1, 6).to_vector<double>();
   for (int j = 0; j < 5; ++j) CHECK(interior[j] == doctest::Approx((j + 1) * grid.dx()));
 }
+
+TEST_CASE("1-D grids: divergence of the gradient is the Laplacian; a linear field has a constant gradient") {
+  Generator gen(5);
+  for (Boundary boundary : {Boundary::periodic, Boundary::dirichlet, Boundary::neumann}) {
+    Grid1D grid;
+    grid.n = 9;
+    grid.length = 3.0;
+    grid.boundary = boundary;
+    const Tensor p = normal(grid.centered_shape(2), 0, 1, gen, DType::f64);
+    CHECK(max_abs_diff(staggered_divergence(staggered_gradient(p, grid), grid), laplacian(p, grid)) < 1e-12);
+  }
+  Grid1D grid;
+  grid.n = 6;
+  grid.length = 3.0;
+  grid.boundary = Boundary::neumann;
+  const Tensor line = unsqueeze(2.0 * grid.cell_x(), 0);
+  const auto g = staggered_gradient(line, grid).to_vector<double>();
+  for (int i = 1; i < 6; ++i) CHECK(g[i] == doctest::Approx(2.0));
+  CHECK(g[0] == 0.0);  // Neumann: no flux through the walls
+}
+
+TEST_CASE("the composed linear operators satisfy the adjoint identity with their VJPs") {
+  Generator gen(6);
+  const auto check_adjoint = [&](const char* name, const Function& op, const std::vector<Shape>& shapes) {
+    INFO(name);
+    std::vector<Tensor> xs;
+    for (const Shape& s : shapes) xs.push_back(normal(s, 0, 1, gen, DType::f64));
+    const Tensor y = normal(op(xs).shape(), 0, 1, gen, DType::f64);
+    const auto [value, adjoint] = vjp(op, xs, y);
+    double rhs = 0.0;
+    for (std::size_t i = 0; i < xs.size(); ++i) rhs += inner(xs[i], adjoint[i]);
+    CHECK(inner(value, y) == doctest::Approx(rhs).epsilon(1e-12));
+  };
+  for (Boundary boundary : {Boundary::periodic, Boundary::dirichlet, Boundary::neumann}) {
+    const Grid2D grid = make_grid(4, 5, boundary);
+    check_adjoint("centered_gradient",
+                  [&](const std::vector<Tensor>& v) {
+                    const auto [gy, gx] = centered_gradient(v[0], grid);
+                    return concat({flatten(gy), flatten(gx)}, 0);
+                  },
+                  {grid.centered_shape(2)});
+    check_adjoint("centered_to_staggered",
+                  [&](const std::vector<Tensor>& v) {
+                    const StaggeredField f = centered_to_staggered(v[0], v[1], grid);
+                    return concat({flatten(f.x_faces), flatten(f.y_faces)}, 0);
+                  },
+                  {grid.centered_shape(2), grid.centered_shape(2)});
+    check_adjoint("staggered_to_centered",
+                  [&](const std::vector<Tensor>& v) {
+                    const auto [cy, cx] = staggered_to_centered({v[0], v[1]}, grid);
+                    return concat({flatten(cy), flatten(cx)}, 0);
+                  },
+                  {grid.x_face_shape(2), grid.y_face_shape(2)});
+    check_adjoint("staggered_gradient",
+                  [&](const std::vector<Tensor>& v) {
+                    const StaggeredField f = staggered_gradient(v[0], grid);
+                    return concat({flatten(f.x_faces), flatten(f.y_faces)}, 0);
+                  },
+                  {grid.centered_shape(2)});
+  }
+}
+
+TEST_CASE("grid coordinates are cell centres in the requested dtype") {
+  Grid2D grid = make_grid(2, 4, Boundary::periodic);
+  grid.x0 = 1.0;
+  CHECK(grid.cell_x(DType::f32).dtype() == DType::f32);
+  CHECK(grid.cell_x().to_vector<double>() == std::vector<double>{1.25, 1.75, 2.25, 2.75});
+  CHECK(grid.cell_y().to_vector<double>() == std::vector<double>{0.375, 1.125});
+}
