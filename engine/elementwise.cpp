@@ -86,6 +86,7 @@ void map_unary(const Tensor& x, const Tensor& out, F f) {
   parallel_for(x.numel(), 1, [&](std::int64_t i) { o[i] = f(in[i]); });
 }
 
+// Real and complex element types; the ops that need an ordering (relu, sign, ...) are real only.
 template <class T>
 void run_unary(UnaryOp op, const Tensor& x, const Tensor& out) {
   switch (op) {
@@ -103,39 +104,26 @@ void run_unary(UnaryOp op, const Tensor& x, const Tensor& out) {
       return map_unary<T>(x, out, [](T v) { return std::cos(v); });
     case UnaryOp::tanh:
       return map_unary<T>(x, out, [](T v) { return std::tanh(v); });
-    case UnaryOp::sigmoid:
-      return map_unary<T>(x, out, [](T v) { return T(1) / (T(1) + std::exp(-v)); });
-    case UnaryOp::relu:
-      return map_unary<T>(x, out, [](T v) { return v > T(0) || v != v ? v : T(0); });  // NaN stays NaN
-    case UnaryOp::abs:
-      return map_unary<T>(x, out, [](T v) { return std::abs(v); });
-    case UnaryOp::sign:
-      return map_unary<T>(x, out, [](T v) { return T((v > T(0)) - (v < T(0))); });
-    case UnaryOp::erf:
-      return map_unary<T>(x, out, [](T v) { return std::erf(v); });
-  }
-}
-
-template <class T>
-void run_complex_unary(UnaryOp op, const Tensor& x, const Tensor& out) {
-  switch (op) {
-    case UnaryOp::neg:
-      return map_unary<T>(x, out, [](T v) { return -v; });
-    case UnaryOp::exp:
-      return map_unary<T>(x, out, [](T v) { return std::exp(v); });
-    case UnaryOp::log:
-      return map_unary<T>(x, out, [](T v) { return std::log(v); });
-    case UnaryOp::sqrt:
-      return map_unary<T>(x, out, [](T v) { return std::sqrt(v); });
-    case UnaryOp::sin:
-      return map_unary<T>(x, out, [](T v) { return std::sin(v); });
-    case UnaryOp::cos:
-      return map_unary<T>(x, out, [](T v) { return std::cos(v); });
-    case UnaryOp::tanh:
-      return map_unary<T>(x, out, [](T v) { return std::tanh(v); });
     default:
-      fail("{}: not defined for complex dtype {}", op_name(op), dtype_name(x.dtype()));
+      break;
   }
+  if constexpr (std::is_floating_point_v<T>) {
+    switch (op) {
+      case UnaryOp::sigmoid:
+        return map_unary<T>(x, out, [](T v) { return T(1) / (T(1) + std::exp(-v)); });
+      case UnaryOp::relu:
+        return map_unary<T>(x, out, [](T v) { return v > T(0) || v != v ? v : T(0); });
+      case UnaryOp::abs:
+        return map_unary<T>(x, out, [](T v) { return std::abs(v); });
+      case UnaryOp::sign:
+        return map_unary<T>(x, out, [](T v) { return T((v > T(0)) - (v < T(0))); });
+      case UnaryOp::erf:
+        return map_unary<T>(x, out, [](T v) { return std::erf(v); });
+      default:
+        break;
+    }
+  }
+  fail("{}: not defined for dtype {}", op_name(op), dtype_name(x.dtype()));
 }
 
 template <class T, class R, class F>
@@ -220,13 +208,7 @@ Tensor unary(UnaryOp op, const Tensor& x) {
     return out;
   }
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  if (is_complex(x.dtype())) {
-    dispatch_floating(x.dtype(), op_name(op), [&](auto t) {
-      if constexpr (!std::is_floating_point_v<decltype(t)>) run_complex_unary<decltype(t)>(op, x, out);
-    });
-  } else {
-    dispatch_real(x.dtype(), op_name(op), [&](auto t) { run_unary<decltype(t)>(op, x, out); });
-  }
+  dispatch_floating(x.dtype(), op_name(op), [&](auto t) { run_unary<decltype(t)>(op, x, out); });
   return out;
 }
 
