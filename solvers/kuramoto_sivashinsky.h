@@ -3,6 +3,8 @@
 //   u_t = α·G(x) − u_xx − u_xxxx − β·u·u_x,  G(x) = 0.1·cos(x) − 0.01·cos(x/16)·(1 − 2·sin(x/16)),
 // on a periodic domain, batched: u is [B, n], α and β are [B] (or scalars) and differentiable, as is u.
 // Linear terms are integrated exactly in Fourier space (exponential time differencing).
+#include <cmath>
+
 #include "engine/tensor.h"
 
 namespace dphys {
