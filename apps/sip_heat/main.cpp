@@ -13,7 +13,9 @@
 #include "dphys.h"
 #include "heat_data.h"
 #include "nn/architectures.h"
+#include "optim/adahessian.h"
 #include "optim/adam.h"
+#include "optim/hessian_free.h"
 #include "optim/sgd.h"
 #include "optim/trainers.h"
 
@@ -59,7 +61,7 @@ double error_at(const std::vector<double>& errors, std::int64_t n) {
 }
 
 struct Settings {
-  std::int64_t iterations, batch, test_batch, seed, data_seed;
+  std::int64_t iterations, batch, test_batch, seed, data_seed, hf_cg_iterations;
   std::map<std::string, double> lr;
 };
 
@@ -67,13 +69,47 @@ MethodResult train(const std::string& method, const Settings& s, const Tensor& t
   Generator init(static_cast<std::uint64_t>(s.seed)), data(static_cast<std::uint64_t>(s.data_seed));
   HeatNetwork network(init);
   const HeatProblem problem;
+  // The loss of the end-to-end baselines: Σ_b ½‖P(NN(y*_b)) − y*_b‖² (sip.md 2.5.1), through physics and
+  // network.
+  Tensor prediction;
+  const auto end_to_end_loss = [&](const Tensor& input, const Tensor& target) {
+    const Tensor x = network(input);
+    if (!prediction.defined()) prediction = x.detach();  // the first evaluation is the pre-update prediction
+    return sum(problem.loss(problem.forward(x), target));
+  };
   std::unique_ptr<optim::Optimizer> optimizer;
-  if (method == "sgd")
+  std::unique_ptr<optim::HessianFree> hessian_free;
+  if (method == "sgd") {
     optimizer = std::make_unique<optim::SGD>(network.parameters(), optim::SGDOptions{s.lr.at(method)});
-  else
+  } else if (method == "adahessian") {
+    optim::AdaHessianOptions options;  // sip.md 1.x: β = (0.9, 0.999), ε = 1e-4, Hessian power 0.5
+    options.lr = s.lr.at(method);
+    options.seed = static_cast<std::uint64_t>(s.seed);
+    optimizer = std::make_unique<optim::AdaHessian>(network.parameters(), options);
+  } else if (method == "hessian_free") {
+    optim::HessianFreeOptions options;  // lr 1.0 with adaptive damping (sip.md 2.5.5)
+    options.lr = s.lr.at(method);
+    options.cg_max_iterations = static_cast<int>(s.hf_cg_iterations);
+    hessian_free = std::make_unique<optim::HessianFree>(network.parameters(), options);
+  } else {
     optimizer = std::make_unique<optim::Adam>(network.parameters(), optim::AdamOptions{s.lr.at(method)});
-  optim::SipTrainer sip(network, problem, *optimizer);
-  optim::EndToEndTrainer end_to_end(network, problem, *optimizer);
+  }
+  const auto step = [&](const Tensor& input, const Tensor& target) {
+    prediction = Tensor();
+    if (method == "sip") return optim::SipTrainer(network, problem, *optimizer).step(input, target);
+    if (method == "adam" || method == "sgd")
+      return optim::EndToEndTrainer(network, problem, *optimizer).step(input, target);
+    optim::StepReport report;
+    if (method == "adahessian") {
+      report.loss =
+          static_cast<optim::AdaHessian&>(*optimizer).step([&] { return end_to_end_loss(input, target); });
+    } else {
+      report.loss = hessian_free->step([&] { return end_to_end_loss(input, target); }).loss;
+    }
+    report.proxy_loss = report.loss;
+    report.prediction = prediction;
+    return report;
+  };
 
   MethodResult result;
   Progress progress(method, s.iterations);
@@ -81,8 +117,7 @@ MethodResult train(const std::string& method, const Settings& s, const Tensor& t
   for (std::int64_t it = 0; it < s.iterations; ++it) {
     const Tensor x_star = heat_sources(s.batch, data);
     const Tensor y_star = problem.forward(x_star);
-    const optim::StepReport report = method == "sip" ? sip.step(network_input(y_star), y_star)
-                                                     : end_to_end.step(network_input(y_star), y_star);
+    const optim::StepReport report = step(network_input(y_star), y_star);
     const double error = heat_error(report.prediction, x_star);
     const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     DPHYS_CHECK(std::isfinite(report.loss), "sip_heat: {} diverged at iteration {} (loss {})", method, it,
@@ -139,8 +174,13 @@ int main(int argc, char** argv) {
     s.lr["adam"] = flags.number("lr-adam", 1e-3, "end-to-end Adam learning rate (paper: 1e-3)");
     s.lr["sgd"] =
         flags.number("lr-sgd", 2e-6, "end-to-end SGD learning rate (reference code: 2e-6, sip.md A6)");
+    s.lr["adahessian"] = flags.number("lr-adahessian", 1e-3, "AdaHessian learning rate (paper: 1e-3)");
+    s.lr["hessian_free"] = flags.number("lr-hessian-free", 1.0, "Hessian-free step scale (paper: 1.0)");
+    s.hf_cg_iterations =
+        flags.integer("hf-cg-iterations", quick ? 10 : 250, "Hessian-free CG iterations per step");
     const std::string methods_flag =
-        flags.text("methods", "sip,adam,sgd", "comma-separated subset of sip,adam,sgd");
+        flags.text("methods", quick ? "sip,adam,sgd" : "sip,adam,sgd,adahessian,hessian_free",
+                   "comma-separated subset of sip,adam,sgd,adahessian,hessian_free");
     const std::string device = flags.text("device", "cpu", "cpu (the CUDA backend is not built yet)");
     const std::string folder =
         flags.text("out", quick ? "runs/sip_heat_quick" : "runs/sip_heat", "run folder");
@@ -152,7 +192,10 @@ int main(int argc, char** argv) {
     std::vector<std::string> methods;
     std::stringstream list(methods_flag);
     for (std::string m; std::getline(list, m, ',');) {
-      DPHYS_CHECK(s.lr.count(m), "sip_heat: unknown method '{}' (choose from sip, adam, sgd)", m);
+      DPHYS_CHECK(s.lr.count(m),
+                  "sip_heat: unknown method '{}' (choose from sip, adam, sgd, adahessian, "
+                  "hessian_free)",
+                  m);
       methods.push_back(m);
     }
 
