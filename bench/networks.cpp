@@ -8,26 +8,15 @@
 #include <functional>
 #include <vector>
 
+#include "bench/timing.h"
 #include "dphys.h"
 #include "nn/architectures.h"
 #include "optim/adam.h"
 
 using namespace dphys;
+using bench::median_ms;
 
 namespace {
-
-double median_ms(int repeats, const std::function<void()>& run) {
-  run();
-  std::vector<double> samples;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    samples.push_back(
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::nth_element(samples.begin(), samples.begin() + repeats / 2, samples.end());
-  return samples[repeats / 2];
-}
 
 void train_step(nn::Module& model, optim::Optimizer& optimizer, const Tensor& x, const Tensor& y) {
   optimizer.zero_grad();

@@ -7,6 +7,7 @@
 #include <functional>
 #include <vector>
 
+#include "bench/timing.h"
 #include "dphys.h"
 #include "solvers/heat.h"
 #include "solvers/kuramoto_sivashinsky.h"
@@ -14,20 +15,9 @@
 #include "solvers/stencils.h"
 
 using namespace dphys;
+using bench::median_seconds;
 
 namespace {
-
-double median_seconds(int repeats, const std::function<void()>& run) {
-  run();
-  std::vector<double> samples;
-  for (int r = 0; r < repeats; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    samples.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  std::nth_element(samples.begin(), samples.begin() + repeats / 2, samples.end());
-  return samples[repeats / 2];
-}
 
 void bench_cg(const char* name, std::int64_t batch, std::int64_t n, int iterations, int repeats) {
   Generator gen(0);

@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "bench/timing.h"
 #include "dphys.h"
 
 using namespace dphys;
@@ -19,16 +20,7 @@ constexpr int kRepeats = 31;
 
 // Median over repeats of ns per op of `run`, which performs `ops` ops.
 double median_ns_per_op(int ops, const std::function<void()>& run) {
-  run();  // warm-up: first-touch of the allocator's pages
-  std::vector<double> samples;
-  for (int r = 0; r < kRepeats; ++r) {
-    const auto start = std::chrono::steady_clock::now();
-    run();
-    const auto stop = std::chrono::steady_clock::now();
-    samples.push_back(std::chrono::duration<double, std::nano>(stop - start).count() / ops);
-  }
-  std::nth_element(samples.begin(), samples.begin() + kRepeats / 2, samples.end());
-  return samples[kRepeats / 2];
+  return 1e9 * bench::median_seconds(kRepeats, run) / ops;
 }
 
 void bench_chain(const char* name, const Shape& shape) {
