@@ -1,8 +1,10 @@
 // Optimizers, schedules and clipping against hand computations of PyTorch's update rules, and an MLP fit.
+#include <algorithm>
 #include <cmath>
 
 #include "nn/architectures.h"
 #include "optim/adam.h"
+#include "optim/adaptive.h"
 #include "optim/clip.h"
 #include "optim/schedule.h"
 #include "optim/sgd.h"
@@ -340,4 +342,51 @@ TEST_CASE("Adam fits sin(2x) on [-2, 2] with an nn MLP (1 -> 32 -> 32 -> 1, tanh
   }
   MESSAGE("final MSE " << loss);
   CHECK(loss < 1e-3);
+}
+
+TEST_CASE("Adagrad, RMSprop and Adadelta match PyTorch's rules written out by hand over four steps") {
+  const int steps = 4;
+  const double wd = 0.1;
+  std::vector<double> adagrad = kStart, rmsprop = kStart, adadelta = kStart;
+  std::vector<double> sum(3), square_avg(3), adadelta_avg(3), acc_delta(3);
+  for (int t = 1; t <= steps; ++t)
+    for (std::size_t i = 0; i < 3; ++i) {
+      double g = kCurvature[i] * adagrad[i] + wd * adagrad[i];
+      sum[i] += g * g;
+      adagrad[i] -= 0.1 * g / (std::sqrt(sum[i]) + 1e-10);
+
+      g = kCurvature[i] * rmsprop[i];
+      square_avg[i] = 0.99 * square_avg[i] + 0.01 * g * g;
+      rmsprop[i] -= 0.01 * g / (std::sqrt(square_avg[i]) + 1e-8);
+
+      g = kCurvature[i] * adadelta[i];
+      adadelta_avg[i] = 0.9 * adadelta_avg[i] + 0.1 * g * g;
+      const double delta = std::sqrt(acc_delta[i] + 1e-6) / std::sqrt(adadelta_avg[i] + 1e-6) * g;
+      acc_delta[i] = 0.9 * acc_delta[i] + 0.1 * delta * delta;
+      adadelta[i] -= 0.5 * delta;
+    }
+  const auto run = [&](Optimizer& optimizer, const Tensor& theta) {
+    for (int t = 0; t < steps; ++t)
+      quadratic_step(optimizer, theta, from_vector(kCurvature, {3}, DType::f64));
+    return values(theta);
+  };
+  const Tensor a = parameter(kStart), r = parameter(kStart), d = parameter(kStart);
+  AdagradOptions adagrad_options;
+  adagrad_options.lr = 0.1;
+  adagrad_options.weight_decay = wd;
+  Adagrad adagrad_optimizer({a}, adagrad_options);
+  check_close(run(adagrad_optimizer, a), adagrad);
+  RMSprop rmsprop_optimizer({r});
+  check_close(run(rmsprop_optimizer, r), rmsprop);
+  AdadeltaOptions adadelta_options;
+  adadelta_options.lr = 0.5;
+  Adadelta adadelta_optimizer({d}, adadelta_options);
+  check_close(run(adadelta_optimizer, d), adadelta);
+  // Checkpoints name each rule's state.
+  const NamedTensors state = adadelta_optimizer.state();
+  CHECK(std::any_of(state.begin(), state.end(),
+                    [](const auto& entry) { return entry.first == "param.0.acc_delta"; }));
+  RMSpropOptions bad;
+  bad.alpha = 1.0;
+  CHECK(contains(error_message([&] { RMSprop({parameter({1.0})}, bad); }), "alpha"));
 }
