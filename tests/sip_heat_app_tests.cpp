@@ -1,34 +1,12 @@
-// The experiment apps end to end in tiny configurations: they run, write parseable outputs, and the
-// quick-mode ordering checks hold.
+// sip_heat end to end in tiny configurations: it runs, writes parseable outputs, and the quick-mode ordering
+// checks hold.
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 
-#include "test_util.h"
+#include "app_test_util.h"
 
+using dphys::test::check_line;
 using dphys::test::contains;
-
-namespace {
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  REQUIRE_MESSAGE(in.good(), "cannot read " << path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The summary line of check `id` (one check per line in summary.json).
-std::string check_line(const std::string& summary, const std::string& id) {
-  std::istringstream lines(summary);
-  for (std::string line; std::getline(lines, line);)
-    if (contains(line, "\"id\": \"" + id + "\"")) return line;
-  FAIL("check " << id << " missing from summary.json");
-  return "";
-}
-
-}  // namespace
+using dphys::test::read_file;
 
 TEST_CASE("sip_heat: a tiny run writes metrics, summary and fields, and SIP is ahead of Adam") {
   const std::string folder = std::string(APP_TEST_DIR) + "/sip_heat_tiny";

@@ -1,0 +1,34 @@
+#pragma once
+// Helpers of the app suites (<app>_app_tests.cpp): read a run's files and find a check in summary.json.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "test_util.h"
+
+namespace dphys::test {
+
+inline std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  REQUIRE_MESSAGE(in.good(), "cannot read " << path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The summary line of check `id` (one check per line in summary.json); the first when several share it.
+inline std::string check_line(const std::string& summary, const std::string& id) {
+  std::istringstream lines(summary);
+  for (std::string line; std::getline(lines, line);)
+    if (contains(line, "\"id\": \"" + id + "\"")) return line;
+  FAIL("check " << id << " missing from summary.json");
+  return "";
+}
+
+// Runs `command` with stdout and stderr into `log`; returns the exit status.
+inline int run_logged(const std::string& command, const std::string& log) {
+  return std::system((command + " > " + log + " 2>&1").c_str());
+}
+
+}  // namespace dphys::test
