@@ -6,6 +6,7 @@
 
 #include "autodiff/grad_mode.h"
 #include "autodiff/ops.h"
+#include "optim/more_thuente.h"
 
 namespace dphys::optim {
 
@@ -149,7 +150,7 @@ QuasiNewtonResult minimize(const BatchedObjective& f, const Tensor& x0, const Bf
     result.problems[b].evaluations = 1;
   }
   std::vector<bool> running(batch, true);
-  std::vector<WolfeSearch> searches(batch);
+  std::vector<ScipyWolfeSearch> searches(batch);
   Tensor p = zeros_like(x);
   const auto rows = [&](const std::vector<bool>& which) {
     return from_vector(std::vector<double>(which.begin(), which.end()), {batch, 1}, dtype);

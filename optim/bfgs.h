@@ -52,12 +52,12 @@ struct QuasiNewtonResult {
 // problem b, as SciPy's BFGS:
 //   p = −H·g;  the first trial step is α₁ = min(1, 1.01·2·(f_k − f_{k−1})/(gᵀp)) (1 if that is negative),
 //   with f_{−1} = f_0 + ‖g_0‖₂/2 so that the first step moves about min(‖g_0‖₂, 1.01) in x;
-//   α from the strong-Wolfe line search;  s = α·p,  y = g_{k+1} − g_k,  ρ = 1/(yᵀs) (1000 if yᵀs = 0);
+//   α from the line search below;  s = α·p,  y = g_{k+1} − g_k,  ρ = 1/(yᵀs) (1000 if yᵀs = 0);
 //   H ← (I − ρ·s·yᵀ)·H·(I − ρ·y·sᵀ) + ρ·s·sᵀ, starting at H = I.
-// A problem stops when converged, at its iteration or evaluation limit, when its line search fails (x
-// stays at the last accepted point: SciPy's "precision loss"), or with reason non_finite when f(x0) or
-// ∇f(x0) is not finite. Stopped problems no longer move. SciPy tries MINPACK's dcsrch first and falls
-// back to the zoom search; only the zoom search is implemented here.
+// α comes from SciPy's line search pair (optim/more_thuente.h): MINPACK's Moré–Thuente search, then the
+// strong-Wolfe zoom search where that fails. A problem stops when converged, at its iteration or evaluation
+// limit, when both line searches fail (x stays at the last accepted point: SciPy's "precision loss"), or
+// with reason non_finite when f(x0) or ∇f(x0) is not finite. Stopped problems no longer move.
 QuasiNewtonResult bfgs_minimize(const BatchedObjective& f, const Tensor& x0,
                                 const BfgsOptions& options = BfgsOptions());
 

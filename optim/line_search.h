@@ -23,6 +23,10 @@ struct LineSearchOptions {
   double c1 = 1e-4;  // sufficient decrease
   double c2 = 0.9;   // curvature; 0.9 suits quasi-Newton directions (N&W §3.1)
   double max_step = 1e100;
+  // The Moré–Thuente search's smallest step and relative interval tolerance (SciPy's BFGS: amin = 1e-100,
+  // xtol = 1e-14).
+  double min_step = 1e-100;
+  double xtol = 1e-14;
   // Trial points while the step doubles looking for a bracket (SciPy: maxiter = 10).
   int max_bracket_evaluations = 10;
   // Trial points inside a bracket before giving up (SciPy's _zoom: 11).
