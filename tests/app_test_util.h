@@ -17,12 +17,14 @@ inline std::string read_file(const std::string& path) {
   return s.str();
 }
 
-// The summary line of check `id` (one check per line in summary.json); the first when several share it.
-inline std::string check_line(const std::string& summary, const std::string& id) {
+// The summary line of check `id` (one check per line in summary.json) whose description contains
+// `fragment`; the first such line when several match.
+inline std::string check_line(const std::string& summary, const std::string& id,
+                              const std::string& fragment = "") {
   std::istringstream lines(summary);
   for (std::string line; std::getline(lines, line);)
-    if (contains(line, "\"id\": \"" + id + "\"")) return line;
-  FAIL("check " << id << " missing from summary.json");
+    if (contains(line, "\"id\": \"" + id + "\"") && contains(line, fragment)) return line;
+  FAIL("check " << id << " (" << fragment << ") missing from summary.json");
   return "";
 }
 
