@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One SIP fluid step (shared/experiments/sip.md §2.6.2) in dphys and in PyTorch eager (CPU), side by side in one
 # run, then the peak memory of a rollout's gradient without and with checkpointing, one process each.
-# Usage: bench/run_fluid.sh [BATCH STEPS]   (the rollout's size; default 64 and 56, which needs about 20 GiB)
+# Usage: bench/run_fluid.sh [BATCH STEPS]   (the rollout's size; default 64 and 56, which peaks at 13 GiB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
