@@ -4,26 +4,15 @@ with clamping, CG with the same fixed iteration count, energy renormalisation; f
 autograd tape the CG iterations, as a PyTorch user would; one untimed gradient through an implicit-adjoint solve
 (what dphys's linear_solve does) checks that both libraries differentiate the same step."""
 import math
-import statistics
-import time
 
 import torch
+from timing import median_seconds
 
 CELL_SIZE = 2.0
 DT = 0.25
 DTYPE = torch.float32
 # Offsets of sample 0 in cells, (y, x): cell centres, x-faces, y-faces (as solvers/fluid_sampling.cpp).
 ORIGIN = {"centered": (0.5, 0.5), "x_faces": (0.5, 0.0), "y_faces": (0.0, 0.5)}
-
-
-def median_seconds(repeats, run):
-    run()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def cg_iterations(n):

@@ -1,19 +1,8 @@
 """PyTorch (CPU, eager) counterpart of bench/solvers.cpp: the same CG, KS and heat workloads."""
 import math
-import statistics
-import time
 
 import torch
-
-
-def median_seconds(repeats, run):
-    run()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+from timing import median_seconds
 
 
 def neg_laplacian(x):
