@@ -7,12 +7,7 @@ namespace dphys {
 namespace {
 
 void check_velocity(const char* op, const StaggeredField& v, const Grid2D& grid) {
-  grid.validate(op);
-  const std::int64_t batch = v.x_faces.dim() == 3 ? v.x_faces.shape()[0] : -1;
-  DPHYS_CHECK(v.x_faces.shape() == grid.x_face_shape(batch) && v.y_faces.shape() == grid.y_face_shape(batch),
-              "{}: velocity faces {} and {} do not match the {}x{} grid (expected {} and {})", op,
-              shape_str(v.x_faces.shape()), shape_str(v.y_faces.shape()), grid.ny, grid.nx,
-              shape_str(grid.x_face_shape(batch)), shape_str(grid.y_face_shape(batch)));
+  check_staggered(op, v, grid);
   DPHYS_CHECK(v.x_faces.dtype() == v.y_faces.dtype() &&
                   (v.x_faces.dtype() == DType::f32 || v.x_faces.dtype() == DType::f64),
               "{}: velocity faces must share one real dtype (f32 or f64), got {} and {}", op,

@@ -29,4 +29,13 @@ Tensor Grid1D::cell_x(DType dtype) const {
   return cast((arange(0, static_cast<double>(n), 1, DType::f64) + 0.5) * dx() + x0, dtype);
 }
 
+void check_staggered(const char* op, const StaggeredField& v, const Grid2D& grid) {
+  grid.validate(op);
+  const std::int64_t batch = v.x_faces.dim() == 3 ? v.x_faces.shape()[0] : -1;
+  DPHYS_CHECK(v.x_faces.shape() == grid.x_face_shape(batch) && v.y_faces.shape() == grid.y_face_shape(batch),
+              "{}: faces {} and {} do not match the {}x{} grid (expected {} and {})", op,
+              shape_str(v.x_faces.shape()), shape_str(v.y_faces.shape()), grid.ny, grid.nx,
+              shape_str(grid.x_face_shape(batch)), shape_str(grid.y_face_shape(batch)));
+}
+
 }  // namespace dphys

@@ -48,4 +48,7 @@ struct StaggeredField {
   Tensor x_faces, y_faces;
 };
 
+// Raises, naming `op`, unless the grid is valid and v's faces have its shapes for one batch size.
+void check_staggered(const char* op, const StaggeredField& v, const Grid2D& grid);
+
 }  // namespace dphys

@@ -38,15 +38,6 @@ void check_centered(const char* op, const Tensor& x, const Grid2D& grid) {
               "{}: expected a centred field [B, {}, {}], got {}", op, grid.ny, grid.nx, shape_str(x.shape()));
 }
 
-void check_staggered(const char* op, const StaggeredField& v, const Grid2D& grid) {
-  grid.validate(op);
-  const std::int64_t batch = v.x_faces.dim() == 3 ? v.x_faces.shape()[0] : -1;
-  DPHYS_CHECK(v.x_faces.shape() == grid.x_face_shape(batch) && v.y_faces.shape() == grid.y_face_shape(batch),
-              "{}: faces {} and {} do not match the {}x{} grid (expected {} and {})", op,
-              shape_str(v.x_faces.shape()), shape_str(v.y_faces.shape()), grid.ny, grid.nx,
-              shape_str(grid.x_face_shape(batch)), shape_str(grid.y_face_shape(batch)));
-}
-
 // Sets the first and last entries along `axis` to zero (boundary faces).
 Tensor zero_ends(const Tensor& faces, int axis) {
   const std::int64_t n = faces.shape()[axis];
