@@ -127,6 +127,27 @@ double final_distance(const std::vector<double>& distances, std::int64_t budget)
   return total / static_cast<double>(end - begin);
 }
 
+// The closed-form g and H that the SIP update uses, against autodiff of L = ½‖P(x) − y*‖² through the
+// differentiable forward (largest difference relative to the largest entry), at random points.
+double closed_form_derivative_error(std::uint64_t seed) {
+  Generator gen(seed);
+  double worst = 0;
+  for (const double xi : {1.0, 32.0}) {
+    const SineProblem problem(xi, 30.0 * kPi / 180.0);
+    const Tensor x = uniform({256, 2}, -2.0, 2.0, gen, DType::f64);
+    const Tensor y = uniform({256, 2}, -1.0, 1.0, gen, DType::f64);
+    const optim::BatchedDerivatives autodiff =
+        optim::batched_hessian([&](const Tensor& v) { return problem.loss(problem.forward(v), y); }, x);
+    const auto relative = [](const Tensor& closed, const Tensor& reference) {
+      NoGradGuard no_grad;
+      return max(abs(closed - reference)).item() / max(abs(reference)).item();
+    };
+    worst = std::max({worst, relative(problem.gradient(x, y), autodiff.grad),
+                      relative(problem.hessian(x, y), autodiff.hessian)});
+  }
+  return worst;
+}
+
 // Check 3.3.5 on many random points: the saddle-free update points downhill, and without the cap it is
 // the Newton step wherever H is positive definite. Returns {the largest cos∠(g, U) over points with
 // g ≠ 0, the largest |U + H⁻¹g| / |H⁻¹g| over positive-definite points}.
@@ -396,6 +417,10 @@ int main(int argc, char** argv) {
       add_sweep_checks(budget, "", " (SIP at its budget, baselines at theirs)");
       add_sweep_checks(equal, ".equal", " (every method at equal iterations)");
     }
+    const double derivative_error = closed_form_derivative_error(static_cast<std::uint64_t>(s.seed) + 23);
+    out.add_check(make_check(
+        "3.3.5", "closed-form g and H of the sine problem equal autodiff's (max relative difference)",
+        derivative_error, "≤ 1e-12", derivative_error <= 1e-12));
     const auto [descent, newton] = saddle_free_properties(static_cast<std::uint64_t>(s.seed) + 17);
     out.add_check(make_check("3.3.5",
                              "saddle-free update points downhill: max cos(g, U) over 24k random points",
