@@ -1,6 +1,9 @@
 #include "solvers/fluid_advection.h"
 
+#include "autodiff/grad_mode.h"
 #include "autodiff/ops.h"
+#include "autodiff/transforms.h"
+#include "solvers/fluid_advection_kernel.h"
 
 namespace dphys {
 
@@ -23,10 +26,7 @@ std::pair<Tensor, Tensor> trace(const Tensor& y, const Tensor& x, const Tensor& 
   return {y + time * mid_vy, x + time * mid_vx};
 }
 
-}  // namespace
-
-Tensor advect(const Tensor& q, Staggering staggering, const StaggeredField& velocity, const Grid2D& grid,
-              double dt, const AdvectionOptions& options) {
+void check_advected(const Tensor& q, Staggering staggering, const StaggeredField& velocity, const Grid2D& grid) {
   check_velocity("advect", velocity, grid);
   const std::int64_t batch = velocity.x_faces.shape()[0];
   const Shape expected = staggered_shape(grid, staggering, batch);
@@ -35,6 +35,14 @@ Tensor advect(const Tensor& q, Staggering staggering, const StaggeredField& velo
               "{} {})",
               shape_str(q.shape()), dtype_name(q.dtype()), grid.ny, grid.nx, shape_str(expected),
               dtype_name(velocity.x_faces.dtype()));
+}
+
+}  // namespace
+
+Tensor advect_composed(const Tensor& q, Staggering staggering, const StaggeredField& velocity,
+                       const Grid2D& grid, double dt, const AdvectionOptions& options) {
+  check_advected(q, staggering, velocity, grid);
+  const std::int64_t batch = velocity.x_faces.shape()[0];
   const auto [y, x] = sample_points(grid, staggering, q.dtype());
   const auto [vy, vx] = sample_velocity(velocity, grid, y, x);
   const auto [back_y, back_x] = trace(y, x, vy, vx, velocity, grid, -dt, options.trace);
@@ -50,6 +58,26 @@ Tensor advect(const Tensor& q, Staggering staggering, const StaggeredField& velo
   const Tensor corrected = semi_lagrangian + 0.5 * (q - round_trip);
   const auto [low, high] = neighbour_range(q, back);
   return minimum(maximum(corrected, low), high);
+}
+
+Tensor advect(const Tensor& q, Staggering staggering, const StaggeredField& velocity, const Grid2D& grid,
+              double dt, const AdvectionOptions& options) {
+  check_advected(q, staggering, velocity, grid);
+  const auto forward = [=](const std::vector<Tensor>& in) {
+    return kernel::advect(in[0], staggering, {in[1], in[2]}, grid, dt, options);
+  };
+  const auto backward = [=](const Tensor& g, const std::vector<Tensor>& in, const Tensor&) {
+    if (GradMode::enabled()) {  // a higher derivative: differentiate the op-by-op version instead
+      const auto composed = [&](const std::vector<Tensor>& v) {
+        return advect_composed(v[0], staggering, {v[1], v[2]}, grid, dt, options);
+      };
+      return vjp(composed, in, g).second;
+    }
+    const std::array<Tensor, 3> bars =
+        kernel::advect_adjoint(g, in[0], staggering, {in[1], in[2]}, grid, dt, options);
+    return std::vector<Tensor>(bars.begin(), bars.end());
+  };
+  return custom_op("advect", {q, velocity.x_faces, velocity.y_faces}, forward, backward);
 }
 
 StaggeredField advect(const StaggeredField& field, const StaggeredField& velocity, const Grid2D& grid,

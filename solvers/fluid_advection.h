@@ -24,9 +24,15 @@ struct AdvectionOptions {
   BackTrace trace = BackTrace::euler;
 };
 
-// Advects field q (samples laid out as `staggering`, [B, ny', nx']) by `velocity` for time dt.
+// Advects field q (samples laid out as `staggering`, [B, ny', nx']) by `velocity` for time dt. One fused
+// op (solvers/fluid_advection_kernel.h) with a hand-written adjoint; its higher derivatives come from
+// advect_composed.
 Tensor advect(const Tensor& q, Staggering staggering, const StaggeredField& velocity, const Grid2D& grid,
               double dt, const AdvectionOptions& options = {});
+// The same advection composed of differentiable tensor ops (fluid_sampling.h): differentiable to any
+// order, but it tapes a few hundred ops per call.
+Tensor advect_composed(const Tensor& q, Staggering staggering, const StaggeredField& velocity,
+                       const Grid2D& grid, double dt, const AdvectionOptions& options = {});
 // Advects both components of `field` (self-advection when field is velocity); both are carried by the same
 // `velocity`.
 StaggeredField advect(const StaggeredField& field, const StaggeredField& velocity, const Grid2D& grid,

@@ -10,20 +10,6 @@ namespace dphys {
 
 namespace {
 
-// Physical position of sample 0 along y and x.
-std::pair<double, double> origin(const Grid2D& grid, Staggering staggering) {
-  const double cy = grid.y0 + 0.5 * grid.dy(), cx = grid.x0 + 0.5 * grid.dx();
-  switch (staggering) {
-    case Staggering::x_faces:
-      return {cy, grid.x0};
-    case Staggering::y_faces:
-      return {grid.y0, cx};
-    case Staggering::centered:
-      break;
-  }
-  return {cy, cx};
-}
-
 // The lower neighbour of each continuous index f along an axis of n samples, and the weight of the upper
 // one (f minus the lower index, differentiable in f).
 struct AxisWeights {
@@ -68,6 +54,19 @@ AxisWeights axis_weights(const Tensor& f, std::int64_t n, bool periodic) {
 
 }  // namespace
 
+std::pair<double, double> sample_origin(const Grid2D& grid, Staggering staggering) {
+  const double cy = grid.y0 + 0.5 * grid.dy(), cx = grid.x0 + 0.5 * grid.dx();
+  switch (staggering) {
+    case Staggering::x_faces:
+      return {cy, grid.x0};
+    case Staggering::y_faces:
+      return {grid.y0, cx};
+    case Staggering::centered:
+      break;
+  }
+  return {cy, cx};
+}
+
 Shape staggered_shape(const Grid2D& grid, Staggering staggering, std::int64_t batch) {
   switch (staggering) {
     case Staggering::x_faces:
@@ -83,7 +82,7 @@ Shape staggered_shape(const Grid2D& grid, Staggering staggering, std::int64_t ba
 std::pair<Tensor, Tensor> sample_points(const Grid2D& grid, Staggering staggering, DType dtype) {
   grid.validate("sample_points");
   const Shape shape = staggered_shape(grid, staggering, 1);
-  const auto [oy, ox] = origin(grid, staggering);
+  const auto [oy, ox] = sample_origin(grid, staggering);
   const Tensor y = arange(0, static_cast<double>(shape[1]), 1, DType::f64) * grid.dy() + oy;
   const Tensor x = arange(0, static_cast<double>(shape[2]), 1, DType::f64) * grid.dx() + ox;
   return {cast(broadcast_to(reshape(y, {1, shape[1], 1}), shape), dtype),
@@ -100,7 +99,7 @@ LinearStencil linear_stencil(const Grid2D& grid, Staggering staggering, const Te
   s.field_shape = staggered_shape(grid, staggering, batch);
   s.shape = y.shape();
   s.shape[0] = batch;
-  const auto [oy, ox] = origin(grid, staggering);
+  const auto [oy, ox] = sample_origin(grid, staggering);
   const std::int64_t ny = s.field_shape[1], nx = s.field_shape[2];
   const AxisWeights wy = axis_weights((broadcast_to(y, s.shape) - oy) / grid.dy(), ny, grid.periodic());
   const AxisWeights wx = axis_weights((broadcast_to(x, s.shape) - ox) / grid.dx(), nx, grid.periodic());

@@ -19,6 +19,9 @@ enum class Staggering { centered, x_faces, y_faces };
 // The shape [B, ny', nx'] a field with this staggering has on `grid`.
 Shape staggered_shape(const Grid2D& grid, Staggering staggering, std::int64_t batch);
 
+// Physical position (y, x) of a field's sample [0, 0]; sample [i, j] lies i·dy and j·dx beyond it.
+std::pair<double, double> sample_origin(const Grid2D& grid, Staggering staggering);
+
 // Physical coordinates (y, x) of a field's samples, [1, ny', nx'] each.
 std::pair<Tensor, Tensor> sample_points(const Grid2D& grid, Staggering staggering, DType dtype);
 

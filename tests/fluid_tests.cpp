@@ -88,6 +88,92 @@ TEST_CASE("bilinear sampling reproduces linear fields, wraps on periodic grids a
   CHECK(max_abs_diff(interpolate(waves, here), interpolate(waves, shifted)) < 1e-13);
 }
 
+TEST_CASE("the fused advection equals the op-by-op one in value and gradient, on every grid and scheme") {
+  // Velocities of a few cells per step, so traces cross cells, wrap or leave the grid; a 5×7 grid so that
+  // the two axes cannot be confused.
+  Generator gen(11);
+  for (const Boundary boundary : {Boundary::periodic, Boundary::neumann, Boundary::dirichlet}) {
+    Grid2D grid = square_grid(5, 5.0, boundary);
+    grid.nx = 7;
+    grid.length_x = 10.5;
+    grid.x0 = -1.0;
+    for (const AdvectionScheme scheme : {AdvectionScheme::semi_lagrangian, AdvectionScheme::mac_cormack}) {
+      for (const BackTrace trace : {BackTrace::euler, BackTrace::rk2}) {
+        for (const Staggering staggering : {Staggering::centered, Staggering::x_faces, Staggering::y_faces}) {
+          const AdvectionOptions options{scheme, trace};
+          const StaggeredField v = random_velocity(grid, 3, 2.0, gen);
+          const Tensor q = normal(staggered_shape(grid, staggering, 3), 0, 1, gen, DType::f64);
+          const Tensor cotangent = normal(q.shape(), 0, 1, gen, DType::f64);
+          const auto run = [&](bool fused) {
+            return [&, fused](const std::vector<Tensor>& in) {
+              const StaggeredField velocity{in[1], in[2]};
+              return fused ? advect(in[0], staggering, velocity, grid, 0.7, options)
+                           : advect_composed(in[0], staggering, velocity, grid, 0.7, options);
+            };
+          };
+          const std::vector<Tensor> inputs{q, v.x_faces, v.y_faces};
+          const auto [value, grads] = vjp(run(true), inputs, cotangent);
+          const auto [reference, reference_grads] = vjp(run(false), inputs, cotangent);
+          const std::string where = std::string(boundary_name(boundary)) + ", scheme " +
+                                    std::to_string(static_cast<int>(scheme)) + ", trace " +
+                                    std::to_string(static_cast<int>(trace)) + ", staggering " +
+                                    std::to_string(static_cast<int>(staggering));
+          INFO(where);
+          CHECK(max_abs_diff(value, reference) < 1e-13);
+          for (std::size_t i = 0; i < inputs.size(); ++i) {
+            INFO("input " << i);
+            CHECK(max_abs_diff(grads[i], reference_grads[i]) < 1e-12 * (1 + max_abs(reference_grads[i])));
+          }
+          // f32 runs the same kernel on float storage.
+          const Tensor single = advect(cast(q, DType::f32), staggering,
+                                       {cast(v.x_faces, DType::f32), cast(v.y_faces, DType::f32)}, grid, 0.7,
+                                       options);
+          CHECK(single.dtype() == DType::f32);
+          CHECK(max_abs_diff(cast(single, DType::f64), reference) < 1e-5 * (1 + max_abs(reference)));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("the fused advection: finite differences, second derivatives, and an error for a blown-up flow") {
+  Generator gen(12);
+  const Grid2D grid = square_grid(6, 6.0, Boundary::neumann);
+  const StaggeredField v = random_velocity(grid, 2, 1.5, gen);
+  const Tensor q = normal({2, 6, 6}, 0, 1, gen, DType::f64);
+  const Tensor w = normal({2, 6, 6}, 0, 1, gen, DType::f64);
+  for (const AdvectionOptions options : {AdvectionOptions{AdvectionScheme::semi_lagrangian, BackTrace::rk2},
+                                         AdvectionOptions{AdvectionScheme::mac_cormack, BackTrace::euler}}) {
+    const Function loss = [&](const std::vector<Tensor>& in) {
+      return sum(w * square(advect(in[0], Staggering::centered, {in[1], in[2]}, grid, 0.5, options)));
+    };
+    const std::vector<Tensor> inputs{q, v.x_faces, v.y_faces};
+    const std::vector<Tensor> grads = grad(loss, inputs);
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const Tensor fd = finite_difference_gradient(loss, inputs, i);
+      const double error = max_abs_diff(grads[i], fd) / max_abs(fd);
+      MESSAGE("scheme " << static_cast<int>(options.scheme) << ", input " << i << ": relative error " << error);
+      CHECK(error < 1e-6);
+    }
+  }
+  // Grad of grad runs through advect_composed: an HVP in q equals the op-by-op one.
+  const UnaryFunction fused = [&](const Tensor& x) {
+    return sum(w * square(advect(x, Staggering::centered, v, grid, 0.5)));
+  };
+  const UnaryFunction composed = [&](const Tensor& x) {
+    return sum(w * square(advect_composed(x, Staggering::centered, v, grid, 0.5)));
+  };
+  const Tensor direction = normal(q.shape(), 0, 1, gen, DType::f64);
+  const Tensor reference = hvp(composed, q, direction);
+  CHECK(max_abs(reference) > 0.1);
+  CHECK(max_abs_diff(hvp(fused, q, direction), reference) < 1e-12);
+  // A NaN velocity is named, not silently sampled.
+  Tensor broken = v.x_faces.clone();
+  broken.data<double>()[5] = std::nan("");
+  CHECK(contains(error_message([&] { advect(q, Staggering::centered, {broken, v.y_faces}, grid, 0.5); }),
+                 "did the velocity blow up?"));
+}
+
 TEST_CASE("projection: divergence below the CG tolerance, zero flow through walls and obstacles") {
   Generator gen(2);
   for (Boundary boundary : {Boundary::periodic, Boundary::neumann, Boundary::dirichlet}) {
@@ -297,7 +383,7 @@ TEST_CASE("checkpointed and plain rollouts give the same gradient") {
   const std::size_t plain_tape = tape_size(fluid_rollout(start, setup, 8).marker);
   const std::size_t segment_tape = tape_size(fluid_rollout(start, setup, 8, 4).marker);
   MESSAGE("tape nodes behind the marker: " << plain_tape << " plain, " << segment_tape << " checkpointed");
-  CHECK(segment_tape * 100 < plain_tape);
+  CHECK(segment_tape * 20 < plain_tape);
 }
 
 TEST_CASE("the jpo.md §9 setup: closed 100 × 100 box, three discs, MacCormack, stays divergence-free") {
