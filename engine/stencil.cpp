@@ -69,6 +69,92 @@ Tensor laplacian(const Tensor& x, int dims, double dy, double dx, Boundary bound
   return out;
 }
 
+namespace {
+
+void check_weights(const char* name, const Tensor& w, const Tensor& p, std::int64_t rows, std::int64_t cols) {
+  DPHYS_CHECK(w.dtype() == p.dtype() && w.dim() == 3 && (w.shape()[0] == 1 || w.shape()[0] == p.shape()[0]) &&
+                  w.shape()[1] == rows && w.shape()[2] == cols,
+              "weighted_poisson: {} must be {} [1 or {}, {}, {}] for p {}, got {} {}", name,
+              dtype_name(p.dtype()), p.shape()[0], rows, cols, shape_str(p.shape()), dtype_name(w.dtype()),
+              shape_str(w.shape()));
+}
+
+}  // namespace
+
+Tensor weighted_poisson(const Tensor& p, const Tensor& wx, const Tensor& wy, const Tensor& d, double dy,
+                        double dx, Boundary boundary) {
+  DPHYS_CHECK(p.dim() == 3 && p.numel() > 0, "weighted_poisson: expected cell values [B, ny, nx], got {}",
+              shape_str(p.shape()));
+  DPHYS_CHECK(dy > 0 && dx > 0, "weighted_poisson: grid spacing must be positive, got dy={} dx={}", dy, dx);
+  const std::int64_t batch = p.shape()[0], ny = p.shape()[1], nx = p.shape()[2];
+  const bool periodic = boundary == Boundary::periodic, ghost_flux = boundary == Boundary::dirichlet;
+  const std::int64_t nxf = periodic ? nx : nx + 1, nyf = periodic ? ny : ny + 1;
+  check_weights("x-face weights", wx, p, ny, nxf);
+  check_weights("y-face weights", wy, p, nyf, nx);
+  if (d.defined()) check_weights("the diagonal", d, p, ny, nx);
+  Tensor out = Tensor::empty(p.shape(), p.dtype(), p.device());
+  dispatch_real(p.dtype(), "weighted_poisson", [&](auto t) {
+    using T = decltype(t);
+    const T cx = T(1.0 / (dx * dx)), cy = T(1.0 / (dy * dy));
+    const T *pd = p.data<T>(), *wxd = wx.data<T>(), *wyd = wy.data<T>();
+    const T* dd = d.defined() ? d.data<T>() : nullptr;
+    const bool wx_batched = wx.shape()[0] > 1, wy_batched = wy.shape()[0] > 1,
+               d_batched = d.defined() && d.shape()[0] > 1;
+    T* o = out.data<T>();
+    parallel_for(batch * ny, nx * 12, [&](std::int64_t row) {
+      const std::int64_t b = row / ny, i = row % ny;
+      const T* image = pd + b * ny * nx;
+      const T* line = image + i * nx;
+      // Neighbouring rows; null beyond a non-periodic boundary, where a Dirichlet ghost is 0.
+      const T* above = i > 0 ? line - nx : (periodic ? image + (ny - 1) * nx : nullptr);
+      const T* below = i + 1 < ny ? line + nx : (periodic ? image : nullptr);
+      const T* w_left = wxd + ((wx_batched ? b : 0) * ny + i) * nxf;
+      const T* wy_image = wyd + (wy_batched ? b : 0) * nyf * nx;
+      const T* w_above = wy_image + i * nx;
+      const T* w_below = wy_image + (periodic && i + 1 == ny ? 0 : i + 1) * nx;
+      const T* diagonal = dd ? dd + ((d_batched ? b : 0) * ny + i) * nx : nullptr;
+      // Vertical fluxes' multipliers: 0 through a Neumann wall.
+      const T flux_above = (above || ghost_flux) ? cy : T(0), flux_below = (below || ghost_flux) ? cy : T(0);
+      T* dst = o + row * nx;
+      const auto vertical = [&](std::int64_t j, T c) {
+        return flux_above * w_above[j] * (c - (above ? above[j] : T(0))) +
+               flux_below * w_below[j] * (c - (below ? below[j] : T(0)));
+      };
+      const auto edge = [&](std::int64_t j) {
+        const T c = line[j];
+        T acc = vertical(j, c);
+        if (j > 0 || periodic)
+          acc += cx * w_left[j] * (c - line[j > 0 ? j - 1 : nx - 1]);
+        else if (ghost_flux)
+          acc += cx * w_left[j] * c;
+        const std::int64_t right = j + 1;
+        if (right < nx || periodic)
+          acc += cx * w_left[right < nx ? right : 0] * (c - line[right < nx ? right : 0]);
+        else if (ghost_flux)
+          acc += cx * w_left[right] * c;
+        return diagonal ? acc + diagonal[j] * c : acc;
+      };
+      dst[0] = edge(0);
+      if (above && below && diagonal) {  // the common row: no boundary logic, so the loop vectorises
+        for (std::int64_t j = 1; j + 1 < nx; ++j) {
+          const T c = line[j];
+          dst[j] = cx * (w_left[j] * (c - line[j - 1]) + w_left[j + 1] * (c - line[j + 1])) +
+                   cy * (w_above[j] * (c - above[j]) + w_below[j] * (c - below[j])) + diagonal[j] * c;
+        }
+      } else {
+        for (std::int64_t j = 1; j + 1 < nx; ++j) {
+          const T c = line[j];
+          const T acc =
+              cx * (w_left[j] * (c - line[j - 1]) + w_left[j + 1] * (c - line[j + 1])) + vertical(j, c);
+          dst[j] = diagonal ? acc + diagonal[j] * c : acc;
+        }
+      }
+      if (nx > 1) dst[nx - 1] = edge(nx - 1);
+    });
+  });
+  return out;
+}
+
 }  // namespace dphys::kernel
 
 namespace dphys::kernel {

@@ -16,6 +16,13 @@ namespace dphys::kernel {
 // 5-point (2-D, last two axes, spacings dy, dx) or 3-point (1-D, last axis, spacing dx) Laplacian.
 Tensor laplacian(const Tensor& x, int dims, double dy, double dx, Boundary boundary);
 
+// −∇·(w ∇p) + d ⊙ p for cell values p [B, ny, nx], in one pass: the operator of a pressure solve on a MAC
+// grid with face weights w (x-faces [1 or B, ny, nx'], y-faces [1 or B, ny', nx]; the last face is not stored
+// when periodic) and a diagonal d ([1 or B, ny, nx], or undefined for none). Beyond a Dirichlet boundary lies
+// a zero ghost cell; a Neumann boundary face carries no flux. Symmetric in p.
+Tensor weighted_poisson(const Tensor& p, const Tensor& wx, const Tensor& wy, const Tensor& d, double dy,
+                        double dx, Boundary boundary);
+
 }  // namespace dphys::kernel
 
 namespace dphys::kernel {

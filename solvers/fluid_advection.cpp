@@ -26,7 +26,8 @@ std::pair<Tensor, Tensor> trace(const Tensor& y, const Tensor& x, const Tensor& 
   return {y + time * mid_vy, x + time * mid_vx};
 }
 
-void check_advected(const Tensor& q, Staggering staggering, const StaggeredField& velocity, const Grid2D& grid) {
+void check_advected(const Tensor& q, Staggering staggering, const StaggeredField& velocity,
+                    const Grid2D& grid) {
   check_velocity("advect", velocity, grid);
   const std::int64_t batch = velocity.x_faces.shape()[0];
   const Shape expected = staggered_shape(grid, staggering, batch);

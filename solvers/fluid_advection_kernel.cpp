@@ -65,7 +65,8 @@ struct Layout {
 
   bool locate(double py, double px, Located& at) const {
     std::int64_t y0, y1, x0, x1;
-    if (!locate_axis(y, py, y0, y1, at.ty, at.dty) || !locate_axis(x, px, x0, x1, at.tx, at.dtx)) return false;
+    if (!locate_axis(y, py, y0, y1, at.ty, at.dty) || !locate_axis(x, px, x0, x1, at.tx, at.dtx))
+      return false;
     at.i00 = y0 * x.n + x0;
     at.i01 = y0 * x.n + x1;
     at.i10 = y1 * x.n + x0;
@@ -116,8 +117,16 @@ class Advection {
  public:
   Advection(const Layout& field, const Layout& x_faces, const Layout& y_faces, const T* q, const T* vx,
             const T* vy, double dt, const AdvectionOptions& options)
-      : field_(field), x_faces_(x_faces), y_faces_(y_faces), q_(q), vx_(vx), vy_(vy), dt_(dt),
-        options_(options), v0_(2 * field.size()), semi_lagrangian_(field.size()) {}
+      : field_(field),
+        x_faces_(x_faces),
+        y_faces_(y_faces),
+        q_(q),
+        vx_(vx),
+        vy_(vy),
+        dt_(dt),
+        options_(options),
+        v0_(2 * field.size()),
+        semi_lagrangian_(field.size()) {}
 
   // Samples the velocity at every point and takes the semi-Lagrangian step. False on a non-finite
   // position (a velocity that blew up).
@@ -150,8 +159,8 @@ class Advection {
         if (!locate_trace(i, j, -dt_, back) || !locate_trace(i, j, dt_, ahead)) return false;
         const double corrected = semi_lagrangian_[k] + 0.5 * (q_[k] - value(semi_lagrangian_.data(), ahead));
         const auto [low, high] = range_neighbours(q_, back);
-        out[k] = static_cast<T>(std::min(std::max(corrected, static_cast<double>(q_[low])),
-                                         static_cast<double>(q_[high])));
+        out[k] = static_cast<T>(
+            std::min(std::max(corrected, static_cast<double>(q_[low])), static_cast<double>(q_[high])));
       }
     }
     return true;
@@ -278,16 +287,18 @@ class Advection {
 };
 
 void raise_blown_up(const Tensor& q) {
-  fail("advect: a traced sample position is NaN, Inf or more than 2^52 cells away (field {}); did the "
-       "velocity blow up?",
-       shape_str(q.shape()));
+  fail(
+      "advect: a traced sample position is NaN, Inf or more than 2^52 cells away (field {}); did the "
+      "velocity blow up?",
+      shape_str(q.shape()));
 }
 
 }  // namespace
 
 Tensor advect(const Tensor& q, Staggering staggering, const StaggeredField& velocity, const Grid2D& grid,
               double dt, const AdvectionOptions& options) {
-  const Layout field(grid, staggering), x_faces(grid, Staggering::x_faces), y_faces(grid, Staggering::y_faces);
+  const Layout field(grid, staggering), x_faces(grid, Staggering::x_faces),
+      y_faces(grid, Staggering::y_faces);
   const std::int64_t batch = q.shape()[0];
   Tensor out = Tensor::empty(q.shape(), q.dtype());
   std::vector<char> ok(batch, 1);
@@ -308,7 +319,8 @@ Tensor advect(const Tensor& q, Staggering staggering, const StaggeredField& velo
 std::array<Tensor, 3> advect_adjoint(const Tensor& g, const Tensor& q, Staggering staggering,
                                      const StaggeredField& velocity, const Grid2D& grid, double dt,
                                      const AdvectionOptions& options) {
-  const Layout field(grid, staggering), x_faces(grid, Staggering::x_faces), y_faces(grid, Staggering::y_faces);
+  const Layout field(grid, staggering), x_faces(grid, Staggering::x_faces),
+      y_faces(grid, Staggering::y_faces);
   const std::int64_t batch = q.shape()[0];
   std::array<Tensor, 3> bars{zeros(q.shape(), DType::f64), zeros(velocity.x_faces.shape(), DType::f64),
                              zeros(velocity.y_faces.shape(), DType::f64)};
@@ -318,7 +330,8 @@ std::array<Tensor, 3> advect_adjoint(const Tensor& g, const Tensor& q, Staggerin
     const Tensor cotangent = cast(g, q.dtype());
     const T *gd = cotangent.data<T>(), *qd = q.data<T>(), *vx = velocity.x_faces.data<T>(),
             *vy = velocity.y_faces.data<T>();
-    double *q_bar = bars[0].data<double>(), *vx_bar = bars[1].data<double>(), *vy_bar = bars[2].data<double>();
+    double *q_bar = bars[0].data<double>(), *vx_bar = bars[1].data<double>(),
+           *vy_bar = bars[2].data<double>();
     parallel_for(batch, field.size() * 150, [&](std::int64_t b) {
       Advection<T> example(field, x_faces, y_faces, qd + b * field.size(), vx + b * x_faces.size(),
                            vy + b * y_faces.size(), dt, options);

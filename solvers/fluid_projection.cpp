@@ -20,10 +20,10 @@ Projection make_incompressible(const StaggeredField& velocity, const Grid2D& gri
   }
   // Obstacle rows get the identity, scaled like the Laplacian's diagonal so that CG sees one spectrum.
   const double solid_diagonal = 2.0 / (grid.dx() * grid.dx()) + 2.0 / (grid.dy() * grid.dy());
+  const StaggeredField open{open_x, open_y};
+  const Tensor diagonal = solid_diagonal * solid;
   const ParametrisedOperator a = [=](const Tensor& p, const std::vector<Tensor>&) {
-    const StaggeredField g = staggered_gradient(p, grid);
-    return neg(staggered_divergence({open_x * g.x_faces, open_y * g.y_faces}, grid)) +
-           solid_diagonal * solid * p;
+    return weighted_poisson(p, open, diagonal, grid);  // −∇·(open ∇p) + diagonal ⊙ p
   };
   options.zero_mean = false;
   const Tensor pressure = linear_solve(a, rhs, {}, options, pressure_guess, info);

@@ -63,6 +63,19 @@ Tensor laplacian(const Tensor& x, const Grid2D& grid) {
   return laplacian(x, 2, grid.dy(), grid.dx(), grid.boundary);
 }
 
+Tensor weighted_poisson(const Tensor& p, const StaggeredField& weights, const Tensor& diagonal,
+                        const Grid2D& grid) {
+  check_centered("weighted_poisson", p, grid);
+  DPHYS_CHECK(!needs_grad(weights.x_faces, weights.y_faces) && !(diagonal.defined() && needs_grad(diagonal)),
+              "weighted_poisson: differentiable in p only, but a weight or the diagonal requires grad");
+  Tensor out = kernel::weighted_poisson(p, weights.x_faces, weights.y_faces, diagonal, grid.dy(), grid.dx(),
+                                        grid.boundary);
+  if (!needs_grad(p)) return out;
+  return record("weighted_poisson", {p}, out, [weights, diagonal, grid](const Tensor& g, const Tensor&) {
+    return Grads{weighted_poisson(g, weights, diagonal, grid)};
+  });
+}
+
 Tensor face_difference(const Tensor& faces, int axis, double h, bool periodic) {
   Tensor out = kernel::face_difference(faces, axis, h, periodic);
   if (!needs_grad(faces)) return out;

@@ -13,6 +13,12 @@ namespace dphys {
 Tensor laplacian(const Tensor& x, int dims, double dy, double dx, Boundary boundary);
 Tensor laplacian(const Tensor& x, const Grid2D& grid);
 
+// −∇·(w ∇p) + d ⊙ p (engine/stencil.h's weighted_poisson) with face weights w and diagonal d (undefined for
+// none) on `grid`: the pressure operator of a MAC grid with obstacles, in one pass. Differentiable in p; its
+// VJP is itself. The weights and the diagonal are constants: they must not require grad.
+Tensor weighted_poisson(const Tensor& p, const StaggeredField& weights, const Tensor& diagonal,
+                        const Grid2D& grid);
+
 // Face-to-cell difference along `axis` and its adjoint (engine/stencil.h); each is the other's VJP.
 Tensor face_difference(const Tensor& faces, int axis, double h, bool periodic);
 Tensor face_difference_adjoint(const Tensor& cells, int axis, double h, bool periodic);

@@ -125,9 +125,9 @@ TEST_CASE("the fused advection equals the op-by-op one in value and gradient, on
             CHECK(max_abs_diff(grads[i], reference_grads[i]) < 1e-12 * (1 + max_abs(reference_grads[i])));
           }
           // f32 runs the same kernel on float storage.
-          const Tensor single = advect(cast(q, DType::f32), staggering,
-                                       {cast(v.x_faces, DType::f32), cast(v.y_faces, DType::f32)}, grid, 0.7,
-                                       options);
+          const Tensor single =
+              advect(cast(q, DType::f32), staggering,
+                     {cast(v.x_faces, DType::f32), cast(v.y_faces, DType::f32)}, grid, 0.7, options);
           CHECK(single.dtype() == DType::f32);
           CHECK(max_abs_diff(cast(single, DType::f64), reference) < 1e-5 * (1 + max_abs(reference)));
         }
@@ -152,7 +152,8 @@ TEST_CASE("the fused advection: finite differences, second derivatives, and an e
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       const Tensor fd = finite_difference_gradient(loss, inputs, i);
       const double error = max_abs_diff(grads[i], fd) / max_abs(fd);
-      MESSAGE("scheme " << static_cast<int>(options.scheme) << ", input " << i << ": relative error " << error);
+      MESSAGE("scheme " << static_cast<int>(options.scheme) << ", input " << i << ": relative error "
+                        << error);
       CHECK(error < 1e-6);
     }
   }
@@ -170,7 +171,9 @@ TEST_CASE("the fused advection: finite differences, second derivatives, and an e
   // A NaN velocity is named, not silently sampled.
   Tensor broken = v.x_faces.clone();
   broken.data<double>()[5] = std::nan("");
-  CHECK(contains(error_message([&] { advect(q, Staggering::centered, {broken, v.y_faces}, grid, 0.5); }),
+  CHECK(contains(error_message([&] {
+                   advect(q, Staggering::centered, {broken, v.y_faces}, grid, 0.5);
+                 }),
                  "did the velocity blow up?"));
 }
 

@@ -58,6 +58,44 @@ TEST_CASE("staggered: divergence of the gradient is the Laplacian; -gradient is 
   }
 }
 
+TEST_CASE("weighted_poisson equals −∇·(w ∇p) + d p composed of the staggered stencils, and is symmetric") {
+  Generator gen(7);
+  for (Boundary boundary : {Boundary::periodic, Boundary::dirichlet, Boundary::neumann}) {
+    for (DType dtype : {DType::f64, DType::f32}) {
+      const Grid2D grid = make_grid(5, 7, boundary);
+      // Weights shared by the batch and per example; with and without a diagonal.
+      for (std::int64_t weight_batch : {1, 2}) {
+        const StaggeredField w{uniform(grid.x_face_shape(weight_batch), 0, 1, gen, dtype),
+                               uniform(grid.y_face_shape(weight_batch), 0, 1, gen, dtype)};
+        const Tensor d = uniform(grid.centered_shape(weight_batch), 0, 3, gen, dtype);
+        const Tensor p = normal(grid.centered_shape(2), 0, 1, gen, dtype);
+        const StaggeredField g = staggered_gradient(p, grid);
+        const Tensor flux_divergence =
+            neg(staggered_divergence({w.x_faces * g.x_faces, w.y_faces * g.y_faces}, grid));
+        const double tolerance = dtype == DType::f64 ? 1e-12 : 1e-4;
+        INFO("boundary " << static_cast<int>(boundary) << ", weight batch " << weight_batch);
+        CHECK(max_abs_diff(weighted_poisson(p, w, Tensor(), grid), flux_divergence) < tolerance);
+        CHECK(max_abs_diff(weighted_poisson(p, w, d, grid), flux_divergence + d * p) < tolerance);
+        if (dtype == DType::f32) continue;
+        const Tensor q = normal(grid.centered_shape(2), 0, 1, gen, dtype);
+        CHECK(inner(weighted_poisson(p, w, d, grid), q) ==
+              doctest::Approx(inner(p, weighted_poisson(q, w, d, grid))).epsilon(1e-13));
+        // Its gradient against finite differences (a quadratic form, so the VJP is exercised off symmetry).
+        const Function form = [&](const std::vector<Tensor>& in) {
+          return sum(q * square(weighted_poisson(in[0], w, d, grid)));
+        };
+        const Tensor fd = dphys::test::finite_difference_gradient(form, {p}, 0);
+        CHECK(max_abs_diff(grad(form, {p})[0], fd) < 1e-7 * (1 + dphys::test::max_abs(fd)));
+      }
+    }
+  }
+  const Grid2D grid = make_grid(5, 7, Boundary::neumann);
+  const Tensor p = zeros(grid.centered_shape(1), DType::f64);
+  const StaggeredField w{ones(grid.x_face_shape(1), DType::f64), ones(grid.y_face_shape(3), DType::f64)};
+  CHECK(dphys::test::contains(dphys::test::error_message([&] { weighted_poisson(p, w, Tensor(), grid); }),
+                              "y-face weights must be f64 [1 or 1, 6, 7]"));
+}
+
 TEST_CASE("centred gradient converges at second order; divergence-free fields stay divergence-free") {
   std::vector<double> errors;
   for (std::int64_t n : {16, 32, 64}) {
