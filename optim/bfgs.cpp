@@ -131,14 +131,43 @@ class LimitedInverseHessian : public InverseHessian {
 // search ends takes its step, updates its inverse Hessian and starts its next search for the following
 // round, whatever the others are doing. A problem's trajectory is thus exactly what it would be alone, and
 // the number of rounds is that of the slowest problem, not the sum over iterations of the slowest search.
-QuasiNewtonResult minimize(const BatchedObjective& f, const Tensor& x0, const BfgsOptions& options,
+// Losses [B] and gradients [B, d] at x for the problems marked in `which` (other rows: zeros).
+using Evaluate = std::function<std::pair<Tensor, Tensor>(const Tensor& x, const std::vector<bool>& which)>;
+
+Evaluate whole_batch(const BatchedObjective& f) {
+  return [&f](const Tensor& x, const std::vector<bool>&) { return batched_value_and_grad(f, x); };
+}
+
+Evaluate running_rows(const SubsetObjective& f) {
+  return [&f](const Tensor& x, const std::vector<bool>& which) -> std::pair<Tensor, Tensor> {
+    std::vector<std::int64_t> rows;
+    for (std::size_t b = 0; b < which.size(); ++b)
+      if (which[b]) rows.push_back(static_cast<std::int64_t>(b));
+    const std::int64_t batch = x.size(0), count = static_cast<std::int64_t>(rows.size());
+    const Tensor index = from_indices(rows, {count});
+    const BatchedObjective subset = [&](const Tensor& xs) {
+      const Tensor losses = f(xs, rows);
+      DPHYS_CHECK(losses.dim() == 1 && losses.size(0) == count,
+                  "bfgs: the subset objective returned shape {} for {} rows; expected [{}]",
+                  shape_str(losses.shape()), count, count);
+      return losses;
+    };
+    const auto [loss, grad] = batched_value_and_grad(subset, index_select(x, 0, index));
+    if (count == batch) return {loss, grad};
+    const Tensor grad_index = broadcast_to(unsqueeze(index, 1), grad.shape());
+    return {scatter_add(zeros({batch}, x.dtype()), 0, index, loss),
+            scatter_add(zeros_like(x), 0, grad_index, grad)};
+  };
+}
+
+QuasiNewtonResult minimize(const Evaluate& evaluate, const Tensor& x0, const BfgsOptions& options,
                            InverseHessian& model) {
   const std::int64_t batch = x0.size(0), d = x0.size(1);
   const DType dtype = x0.dtype();
   const int max_iterations = options.max_iterations < 0 ? static_cast<int>(200 * d) : options.max_iterations;
   NoGradGuard no_grad;
   Tensor x = x0.detach(), loss, g;
-  std::tie(loss, g) = batched_value_and_grad(f, x);
+  std::tie(loss, g) = evaluate(x, std::vector<bool>(batch, true));
   QuasiNewtonResult result;
   result.rounds = 1;
   result.problems.resize(batch);
@@ -199,7 +228,7 @@ QuasiNewtonResult minimize(const BatchedObjective& f, const Tensor& x0, const Bf
     for (std::int64_t b = 0; b < batch; ++b)
       if (running[b]) alpha[b] = searches[b].trial();
     const Tensor trial_x = where(rows(running), x + from_vector(alpha, {batch, 1}, dtype) * p, x);
-    const auto [phi, g_trial] = batched_value_and_grad(f, trial_x);
+    const auto [phi, g_trial] = evaluate(trial_x, running);
     ++result.rounds;
     const std::vector<double> phi_host = host(phi), dphi_host = host(sum(g_trial * p, {1}));
     std::vector<bool> accepted(batch, false);
@@ -270,14 +299,27 @@ std::string_view stop_reason_name(StopReason reason) {
 QuasiNewtonResult bfgs_minimize(const BatchedObjective& f, const Tensor& x0, const BfgsOptions& options) {
   check_start("bfgs_minimize", x0);
   DenseInverseHessian model(x0.size(0), x0.size(1), x0.dtype());
-  return minimize(f, x0, options, model);
+  return minimize(whole_batch(f), x0, options, model);
+}
+
+QuasiNewtonResult bfgs_minimize(const SubsetObjective& f, const Tensor& x0, const BfgsOptions& options) {
+  check_start("bfgs_minimize", x0);
+  DenseInverseHessian model(x0.size(0), x0.size(1), x0.dtype());
+  return minimize(running_rows(f), x0, options, model);
 }
 
 QuasiNewtonResult lbfgs_minimize(const BatchedObjective& f, const Tensor& x0, const LbfgsOptions& options) {
   check_start("lbfgs_minimize", x0);
   DPHYS_CHECK(options.memory >= 1, "lbfgs_minimize: memory must be at least 1, got {}", options.memory);
   LimitedInverseHessian model(x0.size(0), x0.size(1), options.memory, x0.dtype());
-  return minimize(f, x0, options, model);
+  return minimize(whole_batch(f), x0, options, model);
+}
+
+QuasiNewtonResult lbfgs_minimize(const SubsetObjective& f, const Tensor& x0, const LbfgsOptions& options) {
+  check_start("lbfgs_minimize", x0);
+  DPHYS_CHECK(options.memory >= 1, "lbfgs_minimize: memory must be at least 1, got {}", options.memory);
+  LimitedInverseHessian model(x0.size(0), x0.size(1), options.memory, x0.dtype());
+  return minimize(running_rows(f), x0, options, model);
 }
 
 }  // namespace dphys::optim

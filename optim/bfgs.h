@@ -60,12 +60,18 @@ struct QuasiNewtonResult {
 // with reason non_finite when f(x0) or ∇f(x0) is not finite. Stopped problems no longer move.
 QuasiNewtonResult bfgs_minimize(const BatchedObjective& f, const Tensor& x0,
                                 const BfgsOptions& options = BfgsOptions());
+// The same, evaluating only the running problems each round: the same result, for the cost of the
+// evaluations each problem needs instead of rounds × B.
+QuasiNewtonResult bfgs_minimize(const SubsetObjective& f, const Tensor& x0,
+                                const BfgsOptions& options = BfgsOptions());
 
 // As bfgs_minimize (same first trial steps, line search and stopping), with the inverse Hessian replaced by
 // the two-loop recursion over the problem's last `memory` pairs (s, y), scaled by H₀ = (sᵀy / yᵀy)·I from
 // the newest pair (N&W Eq. 7.20; I before the first).
 // Pairs with yᵀs ≤ 0 (which the strong Wolfe conditions rule out in exact arithmetic) are skipped.
 QuasiNewtonResult lbfgs_minimize(const BatchedObjective& f, const Tensor& x0,
+                                 const LbfgsOptions& options = LbfgsOptions());
+QuasiNewtonResult lbfgs_minimize(const SubsetObjective& f, const Tensor& x0,
                                  const LbfgsOptions& options = LbfgsOptions());
 
 }  // namespace dphys::optim

@@ -13,6 +13,9 @@ namespace dphys::optim {
 
 // Losses [B] of B independent problems at x [B, d]; the loss of problem b may depend on row b of x only.
 using BatchedObjective = std::function<Tensor(const Tensor& x)>;
+// The losses [R] of the problems `rows` (R ascending indices into the batch) at x [R, d]: row r of x is
+// problem rows[r]. Minimizers given one evaluate only the problems still running.
+using SubsetObjective = std::function<Tensor(const Tensor& x, const std::vector<std::int64_t>& rows)>;
 
 // The losses [B] and their gradients [B, d] at x, from one reverse pass over the sum of the losses (the
 // gradient of the sum separates per problem, because loss b depends on row b only).

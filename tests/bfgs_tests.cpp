@@ -202,6 +202,40 @@ TEST_CASE("64 shifted quadratics converge independently to their centres, each a
   }
 }
 
+TEST_CASE("a subset objective: only running problems are evaluated, and the result is the same") {
+  const std::int64_t batch = 64, d = 8;
+  const Quadratics q(batch, d, 7);
+  for (const bool limited : {false, true}) {
+    CAPTURE(limited);
+    LbfgsOptions options;
+    options.gtol = 1e-10;
+    std::int64_t rows_evaluated = 0;
+    bool ascending = true;
+    const SubsetObjective subset = [&](const Tensor& x, const std::vector<std::int64_t>& rows) {
+      rows_evaluated += static_cast<std::int64_t>(rows.size());
+      ascending = ascending && std::is_sorted(rows.begin(), rows.end());
+      const Tensor index = from_indices(rows, {static_cast<std::int64_t>(rows.size())});
+      return Quadratics::loss(x, index_select(q.a, 0, index), index_select(q.c, 0, index));
+    };
+    const Tensor x0 = zeros({batch, d}, DType::f64);
+    const QuasiNewtonResult whole = limited ? lbfgs_minimize(q, x0, options) : bfgs_minimize(q, x0, options);
+    const QuasiNewtonResult part =
+        limited ? lbfgs_minimize(subset, x0, options) : bfgs_minimize(subset, x0, options);
+    CHECK(ascending);
+    CHECK(max_abs_diff(part.x, whole.x) <= 1e-14);
+    CHECK(part.rounds == whole.rounds);
+    std::int64_t evaluations = 0;
+    for (std::int64_t b = 0; b < batch; ++b) {
+      CHECK(part.problems[b].iterations == whole.problems[b].iterations);
+      CHECK(part.problems[b].evaluations == whole.problems[b].evaluations);
+      evaluations += part.problems[b].evaluations;
+    }
+    // Each problem was evaluated exactly as often as its own record says, far fewer than rounds × B.
+    CHECK(rows_evaluated == evaluations);
+    CHECK(rows_evaluated < part.rounds * batch);
+  }
+}
+
 TEST_CASE("BFGS works in the input dtype: f32 in, f32 out") {
   const Quadratics q(4, 3, 3);
   const Tensor a = cast(q.a, DType::f32), c = cast(q.c, DType::f32);
