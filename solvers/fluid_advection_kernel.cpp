@@ -100,8 +100,8 @@ void splat(double* f_bar, const Located& at, double g) {
   f_bar[at.i11] += high * at.tx;
 }
 
-// The neighbour MacCormack clamps to from below and above, chosen as minimum(minimum(c00, c01),
-// minimum(c10, c11)) and its maximum counterpart choose on ties.
+// The neighbours MacCormack clamps to from below and above; on ties, the ones that minimum(minimum(c00, c01),
+// minimum(c10, c11)) and its maximum counterpart pick.
 template <class T>
 std::pair<std::int64_t, std::int64_t> range_neighbours(const T* f, const Located& at) {
   const std::int64_t low01 = f[at.i00] <= f[at.i01] ? at.i00 : at.i01;

@@ -259,6 +259,26 @@ int main(int argc, char** argv) {
                        true};
       out.add_check(test_order);
     }
+    // 3.5.4's other half: the end-to-end methods decelerate early. The mean per-iteration decrease of the log
+    // error over iterations 50–500 is at most 1/5 of that over iterations 5–30.
+    const bool has500 = s.iterations >= 551;
+    for (const std::string m : {"adam", "sgd", "adahessian"}) {
+      if (!results.count(m)) continue;
+      const auto& e = results[m].errors;
+      double ratio = NAN;
+      bool decelerates = false;
+      if (has500) {
+        const double early = std::log(error_at(e, 5) / error_at(e, 30)) / 25.0;
+        const double late = std::log(error_at(e, 50) / error_at(e, 500)) / 450.0;
+        ratio = late / early;
+        decelerates = early > 0 && ratio <= 0.2;
+      }
+      out.add_check(Check{"3.5.4", m + ": log-error decrease per iteration over 50-500 / over 5-30", ratio,
+                          "<= 0.2", decelerates,
+                          has500 ? (s.batch == 128 ? "" : fmt::format("batch {} instead of 128", s.batch))
+                                 : "needs >= 551 iterations",
+                          has500});
+    }
     const bool all = out.write_summary();
     std::printf("results in %s (metrics.csv, summary.json); evaluated checks %s\n", folder.c_str(),
                 all ? "all passed" : "NOT all passed");
