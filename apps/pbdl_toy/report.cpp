@@ -4,30 +4,6 @@
 
 namespace dphys::pbdl_toy {
 
-app::Check make_check(std::string id, std::string description, double measured, std::string expected,
-                      bool passed, std::string note) {
-  return {std::move(id), std::move(description), measured, std::move(expected),
-          passed,        std::move(note),        true};
-}
-
-app::Check near(std::string id, std::string description, double measured, double target, double tolerance,
-                std::string note) {
-  return make_check(std::move(id), std::move(description), measured,
-                    fmt::format("{} ± {:.3g}", target, tolerance), std::abs(measured - target) <= tolerance,
-                    std::move(note));
-}
-
-app::Check at_most(std::string id, std::string description, double measured, double bound, std::string note) {
-  return make_check(std::move(id), std::move(description), measured, fmt::format("<= {}", bound),
-                    measured <= bound, std::move(note));
-}
-
-app::Check at_least(std::string id, std::string description, double measured, double bound,
-                    std::string note) {
-  return make_check(std::move(id), std::move(description), measured, fmt::format(">= {}", bound),
-                    measured >= bound, std::move(note));
-}
-
 void save_path(app::RunOutput& out, const std::string& name, const Path& path) {
   out.save_field(name, as_tensor(path));
 }

@@ -3,21 +3,17 @@
 // paths for plot.py, and metrics.csv rows.
 #include <string>
 
+#include "../common/checks.h"
 #include "../common/run_output.h"
 #include "steps.h"
 
 namespace dphys::pbdl_toy {
 
-app::Check make_check(std::string id, std::string description, double measured, std::string expected,
-                      bool passed, std::string note = "");
-// |measured − target| ≤ tolerance.
-app::Check near(std::string id, std::string description, double measured, double target, double tolerance,
-                std::string note = "");
-// measured ≤ bound, and measured ≥ bound (a NaN measurement fails both).
-app::Check at_most(std::string id, std::string description, double measured, double bound,
-                   std::string note = "");
-app::Check at_least(std::string id, std::string description, double measured, double bound,
-                    std::string note = "");
+// The checks are the apps' shared ones (apps/common/checks.h).
+using app::at_least;
+using app::at_most;
+using app::make_check;
+using app::near;
 
 // The iterates as <name>.csv, one row per iterate.
 void save_path(app::RunOutput& out, const std::string& name, const Path& path);

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "../common/checks.h"
 #include "../common/flags.h"
 #include "../common/run_output.h"
 #include "dphys.h"
@@ -193,12 +194,6 @@ std::pair<double, double> saddle_free_properties(std::uint64_t seed) {
 
 // A check that needs the baselines to have trained long (Adam's progress at ξ = 32, the baselines'
 // accuracy at ξ = 1) is reported as not evaluated in shorter runs.
-Check make_check(std::string id, std::string description, double measured, std::string expected, bool passed,
-                 std::string note = "", bool evaluated = true) {
-  return Check{std::move(id), std::move(description), measured, std::move(expected),
-               passed,        std::move(note),        evaluated};
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
