@@ -126,11 +126,6 @@ class LimitedInverseHessian : public InverseHessian {
   std::vector<int> count_;     // pairs held per problem
 };
 
-// The driver shared by BFGS and L-BFGS. Problems run asynchronously in lock-step rounds: every round
-// evaluates the current trial point of every running problem in one batched call, and a problem whose line
-// search ends takes its step, updates its inverse Hessian and starts its next search for the following
-// round, whatever the others are doing. A problem's trajectory is thus exactly what it would be alone, and
-// the number of rounds is that of the slowest problem, not the sum over iterations of the slowest search.
 // Losses [B] and gradients [B, d] at x for the problems marked in `which` (other rows: zeros).
 using Evaluate = std::function<std::pair<Tensor, Tensor>(const Tensor& x, const std::vector<bool>& which)>;
 
@@ -160,6 +155,11 @@ Evaluate running_rows(const SubsetObjective& f) {
   };
 }
 
+// The driver shared by BFGS and L-BFGS. Problems run asynchronously in lock-step rounds: every round
+// evaluates the current trial point of every running problem in one batched call, and a problem whose line
+// search ends takes its step, updates its inverse Hessian and starts its next search for the following
+// round, whatever the others are doing. A problem's trajectory is thus exactly what it would be alone, and
+// the number of rounds is that of the slowest problem, not the sum over iterations of the slowest search.
 QuasiNewtonResult minimize(const Evaluate& evaluate, const Tensor& x0, const BfgsOptions& options,
                            InverseHessian& model) {
   const std::int64_t batch = x0.size(0), d = x0.size(1);
