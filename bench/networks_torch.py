@@ -1,10 +1,9 @@
 """PyTorch (CPU, eager) counterpart of bench/networks.cpp: a U-net training step (4 levels, 16 filters, batch
 norm, circular padding, 1 -> 1 channels, the SIP heat/Poisson network of sip.md 1.11.1) and an MLP step."""
-import statistics
 import sys
-import time
 
 import torch
+from timing import median_seconds
 from torch import nn
 
 
@@ -35,13 +34,7 @@ class UNet(nn.Module):
 
 
 def median_ms(repeats, run):
-    run()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        samples.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(samples)
+    return 1e3 * median_seconds(repeats, run)
 
 
 def train_step(model, optimizer, x, y):
