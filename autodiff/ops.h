@@ -103,6 +103,8 @@ Tensor stack(const std::vector<Tensor>& xs, int axis = 0);
 // out[i] = x[i - shift] along axis, periodically.
 Tensor roll(const Tensor& x, std::int64_t shift, int axis);
 Tensor flip(const Tensor& x, int axis);
+// x on `device` (x itself when it is there); the gradient goes back to x's device.
+Tensor to_device(const Tensor& x, Device device);
 
 // ---- linear algebra (ops_linalg.cpp) ----
 // [..., m, k] @ [..., k, n]; leading axes broadcast.

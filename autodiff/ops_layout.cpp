@@ -222,4 +222,13 @@ Tensor stack(const std::vector<Tensor>& xs, int axis) {
   return concat(expanded, axis);
 }
 
+Tensor to_device(const Tensor& x, Device device) {
+  if (x.device() == device) return x;
+  Tensor out = x.to(device);
+  if (!needs_grad(x)) return out;
+  return record("to_device", {x}, out, [source = x.device()](const Tensor& g, const Tensor&) {
+    return Grads{to_device(g, source)};
+  });
+}
+
 }  // namespace dphys

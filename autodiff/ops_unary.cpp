@@ -71,7 +71,7 @@ Tensor relu(const Tensor& x) {
   Tensor out = kernel::unary(UnaryOp::relu, x);
   if (!needs_grad(x)) return out;
   return record("relu", {x}, out, [sx = Saved(x)](const Tensor& g, const Tensor&) {
-    return Grads{g * gt(sx.get(), scalar(0.0, sx.get().dtype()))};
+    return Grads{g * gt(sx.get(), scalar(0.0, sx.get().dtype(), sx.get().device()))};
   });
 }
 

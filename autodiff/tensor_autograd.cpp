@@ -1,8 +1,7 @@
 // The Tensor members that touch autodiff: leaves, .grad, and in-place writes (which must not corrupt a
 // recorded graph).
-#include <cstring>
-
 #include "autodiff/node.h"
+#include "engine/device_memory.h"
 #include "engine/elementwise.h"
 
 namespace dphys {
@@ -59,9 +58,10 @@ Tensor& Tensor::copy_(const Tensor& source) {
   check_inplace("copy_", *this, &source);
   DPHYS_CHECK(source.shape() == shape(), "copy_: source shape {} differs from target shape {}",
               shape_str(source.shape()), shape_str(shape()));
-  kernel::check_same_device("copy_", *this, source);
+  // Across devices this is the transfer; the dtype conversion happens on the source's device.
   const Tensor converted = kernel::cast(source, dtype());
-  std::memcpy(raw_data(), converted.raw_data(), numel() * dtype_size(dtype()));
+  device_memory::copy(storage()->data(), device(), converted.storage()->data(), converted.device(),
+                      numel() * dtype_size(dtype()));
   storage()->bump_version();
   return *this;
 }

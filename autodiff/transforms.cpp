@@ -173,11 +173,12 @@ Tensor jacobian(const UnaryFunction& f, const Tensor& x) {
   shape.insert(shape.end(), x.shape().begin(), x.shape().end());
   const std::int64_t n = y.numel();
   if (n == 0 || !y.requires_grad()) return zeros(shape, x.dtype(), x.device());
-  const Tensor positions = reshape(arange(0.0, static_cast<double>(n), 1.0, y.dtype()), y.shape());
+  const Tensor positions =
+      reshape(arange(0.0, static_cast<double>(n), 1.0, y.dtype()).to(y.device()), y.shape());
   std::vector<Tensor> rows;
   for (std::int64_t i = 0; i < n; ++i) {
     options.retain_graph = i + 1 < n;
-    const Tensor one_hot = eq(positions, scalar(static_cast<double>(i), y.dtype()));
+    const Tensor one_hot = eq(positions, scalar(static_cast<double>(i), y.dtype(), y.device()));
     Tensor row = run_backward({y}, {one_hot}, tracked, options)[0];
     rows.push_back(row.defined() ? row : zeros_like(x));
   }

@@ -17,4 +17,13 @@ struct Device {
   std::string str() const { return is_cpu() ? "cpu" : "cuda:" + std::to_string(index); }
 };
 
+// CUDA devices this build can use: 0 without the CUDA backend or without a GPU. A test build made with
+// DPHYS_CUDA_EMULATION reports one emulated device, cuda:0, whose memory is host memory and whose kernels
+// run on the host (see engine/cuda/launch.h).
+int cuda_device_count();
+bool cuda_available();
+bool cuda_is_emulated();
+// Waits until the queued device work is done (timing); copies to the host wait by themselves.
+void cuda_synchronize();
+
 }  // namespace dphys

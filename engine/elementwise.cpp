@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "engine/broadcast_loop.h"
+#include "engine/device_dispatch.h"
 #include "engine/dispatch.h"
 
 namespace dphys::kernel {
@@ -193,6 +194,12 @@ void run_arithmetic(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor&
 }  // namespace
 
 Tensor unary(UnaryOp op, const Tensor& x) {
+  if (!x.device().is_cpu()) {
+    check_device_dtype(op_name(op), x);
+    Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+    device_kernel::unary(op, x.dtype(), x.numel(), device_address(x), device_address(out));
+    return out;
+  }
   if (op == UnaryOp::abs && is_complex(x.dtype())) {
     // |z| is real: the one complex unary op whose result changes dtype.
     Tensor out = Tensor::empty(x.shape(), x.dtype() == DType::c64 ? DType::f32 : DType::f64, x.device());
@@ -221,6 +228,14 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   const Tensor pa = a.dtype() == dtype ? a : cast(a, dtype);
   const Tensor pb = b.dtype() == dtype ? b : cast(b, dtype);
   Tensor out = Tensor::empty(broadcast_shapes(a.shape(), b.shape(), name), dtype, a.device());
+  if (!out.device().is_cpu()) {
+    check_device_dtype(name, out);
+    const auto index = device_indexing<2>(
+        name, out.shape(),
+        {broadcast_strides(pa.shape(), out.shape()), broadcast_strides(pb.shape(), out.shape())});
+    device_kernel::binary(op, dtype, index, device_address(pa), device_address(pb), device_address(out));
+    return out;
+  }
   dispatch_floating(dtype, name, [&](auto t) { run_arithmetic<decltype(t)>(op, pa, pb, out); });
   return out;
 }
@@ -237,6 +252,13 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const std::array<Shape, 3> strides{broadcast_strides(cond.shape(), shape),
                                      broadcast_strides(a.shape(), shape),
                                      broadcast_strides(b.shape(), shape)};
+  if (!out.device().is_cpu()) {
+    check_device_dtype("where (condition)", cond);
+    check_device_dtype("where", out);
+    device_kernel::where(cond.dtype(), dtype, device_indexing<3>("where", shape, strides),
+                         device_address(cond), device_address(pa), device_address(pb), device_address(out));
+    return out;
+  }
   dispatch_real(cond.dtype(), "where (condition)", [&](auto c) {
     using C = decltype(c);
     const C* pc = cond.data<C>();
@@ -256,6 +278,12 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
 Tensor cast(const Tensor& x, DType dtype) {
   if (dtype == x.dtype()) return x;
   Tensor out = Tensor::empty(x.shape(), dtype, x.device());
+  if (!x.device().is_cpu()) {
+    check_device_dtype("cast", x, true);
+    check_device_dtype("cast", out, true);
+    device_kernel::cast(x.dtype(), dtype, x.numel(), device_address(x), device_address(out));
+    return out;
+  }
   dispatch_all(x.dtype(), "cast", [&](auto s) {
     using S = decltype(s);
     dispatch_all(dtype, "cast", [&](auto d) {
@@ -286,6 +314,13 @@ void add_inplace(const Tensor& a, const Tensor& b, double alpha) {
   DPHYS_CHECK(broadcast_shapes(a.shape(), b.shape(), "add_") == a.shape(),
               "add_: cannot add shape {} into shape {} in place", shape_str(b.shape()), shape_str(a.shape()));
   const Tensor pb = b.dtype() == a.dtype() ? b : cast(b, a.dtype());
+  if (!a.device().is_cpu()) {
+    check_device_dtype("add_", a);
+    device_kernel::add_scaled(
+        a.dtype(), device_indexing<1>("add_", a.shape(), {broadcast_strides(pb.shape(), a.shape())}), alpha,
+        device_address(pb), device_address(a));
+    return;
+  }
   dispatch_floating(a.dtype(), "add_", [&](auto t) {
     using T = decltype(t);
     const T s = static_cast<T>(alpha);
@@ -294,6 +329,10 @@ void add_inplace(const Tensor& a, const Tensor& b, double alpha) {
 }
 
 void scale_inplace(const Tensor& a, double factor) {
+  if (!a.device().is_cpu()) {
+    check_device_dtype("mul_", a);
+    return device_kernel::scale(a.dtype(), a.numel(), factor, device_address(a));
+  }
   dispatch_floating(a.dtype(), "mul_", [&](auto t) {
     using T = decltype(t);
     map_unary<T>(a, a, [s = static_cast<T>(factor)](T v) { return v * s; });
@@ -301,6 +340,10 @@ void scale_inplace(const Tensor& a, double factor) {
 }
 
 void fill(const Tensor& a, double value) {
+  if (!a.device().is_cpu()) {
+    check_device_dtype("fill", a, true);
+    return device_kernel::fill(a.dtype(), a.numel(), value, device_address(a));
+  }
   dispatch_all(a.dtype(), "fill", [&](auto t) {
     using T = decltype(t);
     T* p = a.data<T>();

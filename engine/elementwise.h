@@ -1,11 +1,9 @@
 #pragma once
 // Elementwise kernels with NumPy broadcasting. No gradients here: see autodiff/ops.h.
+#include "engine/op_kinds.h"
 #include "engine/tensor.h"
 
 namespace dphys::kernel {
-
-enum class UnaryOp { neg, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, abs, sign, erf };
-enum class BinaryOp { add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge };
 
 const char* op_name(UnaryOp op);
 const char* op_name(BinaryOp op);

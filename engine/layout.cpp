@@ -4,10 +4,41 @@
 #include <cstring>
 
 #include "engine/broadcast_loop.h"
+#include "engine/creation.h"
+#include "engine/device_dispatch.h"
 #include "engine/dispatch.h"
 #include "engine/elementwise.h"
 
 namespace dphys::kernel {
+
+namespace {
+
+// out[i] = x[Σ coordinate · in_strides] over out's shape, on x's device.
+void copy_through_strides(const char* op, const Tensor& x, const Tensor& out, const Shape& in_strides) {
+  device_kernel::strided_copy(
+      dtype_size(x.dtype()),
+      device_indexing<2>(op, out.shape(), {in_strides, contiguous_strides(out.shape())}), device_address(x),
+      device_address(out));
+}
+
+// The per-axis maps one after another on `device`, and where each starts, for the device axis-map kernels.
+Tensor upload_maps(const AxisMaps& maps, const Shape& out_shape, const Shape& x_shape, Device device,
+                   device_kernel::AxisMapIndexing& index) {
+  DPHYS_CHECK(maps.size() <= static_cast<std::size_t>(device_kernel::kMaxDims),
+              "axis maps: {} axes; the device kernels take at most {}", maps.size(), device_kernel::kMaxDims);
+  std::vector<std::int64_t> joined;
+  const Shape x_strides = contiguous_strides(x_shape);
+  index.ndim = static_cast<int>(maps.size());
+  for (int d = 0; d < index.ndim; ++d) {
+    index.out_shape[d] = out_shape[d];
+    index.x_strides[d] = x_strides[d];
+    index.map_start[d] = static_cast<std::int64_t>(joined.size());
+    joined.insert(joined.end(), maps[d].begin(), maps[d].end());
+  }
+  return from_indices(joined, {static_cast<std::int64_t>(joined.size())}).to(device);
+}
+
+}  // namespace
 
 Tensor reshape(const Tensor& x, Shape shape) {
   std::int64_t known = 1;
@@ -49,6 +80,10 @@ Tensor permute(const Tensor& x, const std::vector<int>& perm) {
     strides[d] = in_strides[axes[d]];
   }
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
+  if (!x.device().is_cpu()) {
+    copy_through_strides("permute", x, out, strides);
+    return out;
+  }
   dispatch_by_size(x.dtype(), [&](auto t) {
     using T = decltype(t);
     const T* in = static_cast<const T*>(x.raw_data());
@@ -64,6 +99,10 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
                   broadcast_shapes(x.shape(), shape, "broadcast_to") == shape,
               "broadcast_to: cannot broadcast shape {} to {}", shape_str(x.shape()), shape_str(shape));
   Tensor out = Tensor::empty(shape, x.dtype(), x.device());
+  if (!x.device().is_cpu()) {
+    copy_through_strides("broadcast_to", x, out, broadcast_strides(x.shape(), shape));
+    return out;
+  }
   dispatch_by_size(x.dtype(), [&](auto t) {
     using T = decltype(t);
     const T* in = static_cast<const T*>(x.raw_data());
@@ -97,6 +136,21 @@ Tensor concat(const std::vector<Tensor>& xs, int axis) {
   for (int d = 0; d < axis; ++d) outer *= out_shape[d];
   for (int d = axis + 1; d < first.dim(); ++d) inner *= out_shape[d];
   const std::int64_t out_row = out_shape[axis] * inner;
+  if (!out.device().is_cpu()) {
+    // Each input is a strided copy into its slab of the output: out's strides, shifted along `axis`.
+    const Shape out_strides = contiguous_strides(out_shape);
+    std::int64_t start = 0;
+    for (const Tensor& x : xs) {
+      char* slab =
+          static_cast<char*>(device_address(out)) + start * out_strides[axis] * dtype_size(x.dtype());
+      device_kernel::strided_copy(
+          dtype_size(x.dtype()),
+          device_indexing<2>("concat", x.shape(), {contiguous_strides(x.shape()), out_strides}),
+          device_address(x), slab);
+      start += x.shape()[axis];
+    }
+    return out;
+  }
   std::int64_t offset = 0;
   for (const Tensor& x : xs) {
     const std::int64_t row = x.shape()[axis] * inner;
@@ -115,6 +169,14 @@ Tensor axis_map_gather(const Tensor& x, const AxisMaps& maps, double fill) {
   for (const auto& m : maps) out_shape.push_back(static_cast<std::int64_t>(m.size()));
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
   if (out.numel() == 0) return out;
+  if (!x.device().is_cpu()) {
+    check_device_dtype("axis_map_gather", x, true);
+    device_kernel::AxisMapIndexing index;
+    const Tensor joined = upload_maps(maps, out_shape, x.shape(), x.device(), index);
+    device_kernel::axis_map_gather(x.dtype(), index, static_cast<const std::int64_t*>(device_address(joined)),
+                                   fill, device_address(x), device_address(out));
+    return out;
+  }
   const Shape strides = contiguous_strides(x.shape());
   const int ndim = x.dim();
   dispatch_all(x.dtype(), "axis_map_gather", [&](auto t) {
@@ -166,6 +228,15 @@ Tensor axis_map_scatter_add(const Tensor& g, const AxisMaps& maps, const Shape& 
               shape_str(g.shape()), shape_str(shape));
   Tensor out = Tensor::empty(shape, g.dtype(), g.device());
   fill(out, 0.0);
+  if (!g.device().is_cpu()) {
+    check_device_dtype("axis_map_scatter_add", g);
+    device_kernel::AxisMapIndexing index;
+    const Tensor joined = upload_maps(maps, g.shape(), shape, g.device(), index);
+    device_kernel::axis_map_scatter_add(g.dtype(), index,
+                                        static_cast<const std::int64_t*>(device_address(joined)),
+                                        device_address(g), device_address(out));
+    return out;
+  }
   const Shape strides = contiguous_strides(shape);
   const Shape g_shape = g.shape();
   const int ndim = g.dim();

@@ -3,10 +3,44 @@
 #include <Eigen/Core>
 
 #include "engine/broadcast_loop.h"
+#include "engine/device_dispatch.h"
 #include "engine/dispatch.h"
 #include "engine/elementwise.h"
+#include "engine/layout.h"
 
 namespace dphys::kernel {
+
+namespace {
+
+// Row-major products through the column-major GEMM of cuBLAS: a row-major [m, n] matrix is its column-major
+// transpose, so out = a·b is computed as outᵀ = bᵀ·aᵀ with the operands' memory as it is.
+void device_matmul(const Tensor& a, const Tensor& b, const Tensor& out, std::int64_t m, std::int64_t n,
+                   std::int64_t k, const Shape& batch) {
+  check_device_dtype("matmul", a);
+  const Shape batch_a(a.shape().begin(), a.shape().end() - 2),
+      batch_b(b.shape().begin(), b.shape().end() - 2);
+  const std::int64_t batches = shape_numel(batch);
+  const auto expanded = [&](const Tensor& x, const Shape& own_batch, std::int64_t rows, std::int64_t cols) {
+    if (own_batch == batch) return x;
+    Shape s = batch;
+    s.push_back(rows);
+    s.push_back(cols);
+    return broadcast_to(x, s);
+  };
+  const Tensor full_a = expanded(a, batch_a, m, k);
+  if (shape_numel(batch_b) == 1) {
+    // One matrix b for every batch entry: a's rows stack into a single [batches·m, k] product.
+    device_kernel::gemm_strided_batched(a.dtype(), n, batches * m, k, device_address(b), n, 0,
+                                        device_address(full_a), k, 0, device_address(out), n, 0, 1);
+    return;
+  }
+  const Tensor full_b = expanded(b, batch_b, k, n);
+  device_kernel::gemm_strided_batched(a.dtype(), n, m, k, device_address(full_b), n, k * n,
+                                      device_address(full_a), k, m * k, device_address(out), n, m * n,
+                                      batches);
+}
+
+}  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   check_same_device("matmul", a, b);
@@ -31,6 +65,10 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   out_shape.push_back(m);
   out_shape.push_back(n);
   Tensor out = Tensor::empty(out_shape, a.dtype(), a.device());
+  if (!out.device().is_cpu()) {
+    device_matmul(a, b, out, m, n, k, batch);
+    return out;
+  }
   const Shape stride_a = broadcast_strides(batch_a, batch), stride_b = broadcast_strides(batch_b, batch);
   const std::int64_t batches = shape_numel(batch);
   dispatch_floating(a.dtype(), "matmul", [&](auto t) {

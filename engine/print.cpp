@@ -52,9 +52,10 @@ std::string Tensor::str() const {
   std::string out =
       fmt::format("Tensor(shape={}, dtype={}, device={}{})\n", shape_str(shape()), dtype_name(dtype()),
                   device().str(), requires_grad() ? ", requires_grad" : "");
+  const Tensor host = to(Device::cpu());
   dispatch_all(dtype(), "str", [&](auto t) {
     using T = decltype(t);
-    format_axis(out, data<T>(), shape(), contiguous_strides(shape()), 0, 0, numel() > kSummariseAbove);
+    format_axis(out, host.data<T>(), shape(), contiguous_strides(shape()), 0, 0, numel() > kSummariseAbove);
   });
   return out;
 }

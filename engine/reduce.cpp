@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/device_dispatch.h"
 #include "engine/dispatch.h"
 #include "engine/layout.h"
 #include "engine/parallel.h"
@@ -134,6 +135,14 @@ Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int> axes, bool keepdims
     Shape shape = current.shape();
     for (std::size_t k = i; k <= j; ++k) shape[axes[k]] = 1;
     Tensor out = Tensor::empty(shape, x.dtype(), x.device());
+    if (!x.device().is_cpu()) {
+      check_device_dtype(name, x);
+      device_kernel::reduce_middle(op, x.dtype(), outer, n, inner, device_address(current),
+                                   device_address(out));
+      current = out;
+      i = j + 1;
+      continue;
+    }
     dispatch_floating(x.dtype(), name, [&](auto t) {
       using T = decltype(t);
       reduce_middle<T>(op, current.data<T>(), out.data<T>(), outer, n, inner);
@@ -153,6 +162,11 @@ Tensor argmax(const Tensor& x, int axis, bool keepdims) {
   std::int64_t outer, n, inner;
   split_at_axes(x.shape(), axis, axis, outer, n, inner);
   Tensor out = Tensor::empty(reduced_shape(x.shape(), {axis}, keepdims), DType::i64, x.device());
+  if (!x.device().is_cpu()) {
+    check_device_dtype("argmax", x);
+    device_kernel::argmax_middle(x.dtype(), outer, n, inner, device_address(x), device_address(out));
+    return out;
+  }
   std::int64_t* dst = out.data<std::int64_t>();
   dispatch_real(x.dtype(), "argmax", [&](auto t) {
     using T = decltype(t);

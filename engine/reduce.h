@@ -2,11 +2,10 @@
 // Reductions over axes. An empty axis list reduces over every axis.
 #include <vector>
 
+#include "engine/op_kinds.h"
 #include "engine/tensor.h"
 
 namespace dphys::kernel {
-
-enum class ReduceOp { sum, max, min };
 
 Tensor reduce(ReduceOp op, const Tensor& x, std::vector<int> axes, bool keepdims);
 // Index of the largest element along one axis, as i64.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "engine/device_dispatch.h"
 #include "engine/dispatch.h"
 #include "engine/parallel.h"
 
@@ -35,6 +36,12 @@ Tensor laplacian(const Tensor& x, int dims, double dy, double dx, Boundary bound
   DPHYS_CHECK(nx > 0 && ny > 0, "laplacian: empty grid in shape {}", shape_str(x.shape()));
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   const std::int64_t images = x.numel() / (nx * ny);
+  if (!x.device().is_cpu()) {
+    check_device_dtype("laplacian", x);
+    device_kernel::laplacian(x.dtype(), images, ny, nx, dims, dy, dx, static_cast<int>(boundary),
+                             device_address(x), device_address(out));
+    return out;
+  }
   dispatch_real(x.dtype(), "laplacian", [&](auto t) {
     using T = decltype(t);
     const T cx = T(1.0 / (dx * dx)), cy = dims == 2 ? T(1.0 / (dy * dy)) : T(0);
@@ -77,6 +84,8 @@ void check_weights(const char* name, const Tensor& w, const Tensor& p, std::int6
               "weighted_poisson: {} must be {} [1 or {}, {}, {}] for p {}, got {} {}", name,
               dtype_name(p.dtype()), p.shape()[0], rows, cols, shape_str(p.shape()), dtype_name(w.dtype()),
               shape_str(w.shape()));
+  DPHYS_CHECK(w.device() == p.device(), "weighted_poisson: {} are on {} but p is on {}", name,
+              w.device().str(), p.device().str());
 }
 
 }  // namespace
@@ -93,6 +102,14 @@ Tensor weighted_poisson(const Tensor& p, const Tensor& wx, const Tensor& wy, con
   check_weights("y-face weights", wy, p, nyf, nx);
   if (d.defined()) check_weights("the diagonal", d, p, ny, nx);
   Tensor out = Tensor::empty(p.shape(), p.dtype(), p.device());
+  if (!p.device().is_cpu()) {
+    check_device_dtype("weighted_poisson", p);
+    device_kernel::weighted_poisson(
+        p.dtype(), batch, ny, nx, dy, dx, static_cast<int>(boundary), device_address(p), device_address(wx),
+        wx.shape()[0] > 1, device_address(wy), wy.shape()[0] > 1, d.defined() ? device_address(d) : nullptr,
+        d.defined() && d.shape()[0] > 1, device_address(out));
+    return out;
+  }
   dispatch_real(p.dtype(), "weighted_poisson", [&](auto t) {
     using T = decltype(t);
     const T cx = T(1.0 / (dx * dx)), cy = T(1.0 / (dy * dy));
@@ -178,6 +195,12 @@ Tensor difference(const char* op, const Tensor& x, int axis, double h, bool peri
   Shape shape = x.shape();
   shape[axis] = n_out;
   Tensor out = Tensor::empty(shape, x.dtype(), x.device());
+  if (!x.device().is_cpu()) {
+    check_device_dtype(op, x);
+    device_kernel::axis_difference(x.dtype(), in.outer, in.n, in.inner, n_out, lo, hi, h, periodic,
+                                   device_address(x), device_address(out));
+    return out;
+  }
   dispatch_real(x.dtype(), op, [&](auto t) {
     using T = decltype(t);
     const T* src = x.data<T>();

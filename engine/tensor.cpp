@@ -1,7 +1,6 @@
 #include "engine/tensor.h"
 
-#include <cstring>
-
+#include "engine/device_memory.h"
 #include "engine/dispatch.h"
 
 namespace dphys {
@@ -16,14 +15,27 @@ std::int64_t Tensor::size(std::int64_t axis) const {
   return shape()[normalize_axis(axis, dim(), "Tensor::size", shape())];
 }
 
-void Tensor::check_element_type(DType requested, const char* op) const {
+void Tensor::check_host_access(DType requested, const char* op) const {
   DPHYS_CHECK(requested == dtype(), "{}: requested {} elements from a {} tensor of shape {}", op,
               dtype_name(requested), dtype_name(dtype()), shape_str(shape()));
+  DPHYS_CHECK(device().is_cpu(),
+              "{}: the {} tensor of shape {} is on {}, and host code cannot read it; copy it with "
+              "to(Device::cpu()) first, or the op called has no CUDA kernel yet",
+              op, dtype_name(dtype()), shape_str(shape()), device().str());
+}
+
+void* Tensor::raw_data() const {
+  DPHYS_CHECK(device().is_cpu(),
+              "Tensor::raw_data: the tensor of shape {} is on {}; copy it with "
+              "to(Device::cpu()) first",
+              shape_str(shape()), device().str());
+  return impl().storage->data();
 }
 
 double Tensor::item() const {
   DPHYS_CHECK(numel() == 1, "item: tensor of shape {} has {} elements, expected 1", shape_str(shape()),
               numel());
+  if (!device().is_cpu()) return to(Device::cpu()).item();
   return dispatch_all(dtype(), "item", [&](auto t) -> double {
     using T = decltype(t);
     if constexpr (std::is_arithmetic_v<T>) {
@@ -40,7 +52,16 @@ Tensor Tensor::detach() const {
 
 Tensor Tensor::clone() const {
   Tensor out = empty(shape(), dtype(), device());
-  std::memcpy(out.raw_data(), raw_data(), numel() * dtype_size(dtype()));
+  device_memory::copy(out.storage()->data(), device(), storage()->data(), device(),
+                      numel() * dtype_size(dtype()));
+  return out;
+}
+
+Tensor Tensor::to(Device target) const {
+  if (target == device()) return *this;
+  Tensor out = empty(shape(), dtype(), target);
+  device_memory::copy(out.storage()->data(), target, storage()->data(), device(),
+                      numel() * dtype_size(dtype()));
   return out;
 }
 

@@ -43,15 +43,17 @@ class Tensor {
   Device device() const { return impl().storage->device(); }
   const std::shared_ptr<Storage>& storage() const { return impl().storage; }
 
-  // Typed access to the elements; T must match the dtype.
+  // Typed access to the elements of a CPU tensor; T must match the dtype. A tensor on a CUDA device is
+  // refused with an error: copy it with to(Device::cpu()) first (device kernels use storage()->data()).
   template <class T>
   T* data() const {
-    check_element_type(dtype_of<T>::value, "Tensor::data");
+    check_host_access(dtype_of<T>::value, "Tensor::data");
     return static_cast<T*>(impl().storage->data());
   }
-  void* raw_data() const { return impl().storage->data(); }
+  void* raw_data() const;
   template <class T>
   std::vector<T> to_vector() const {
+    if (!device().is_cpu()) return to(Device::cpu()).to_vector<T>();
     const T* p = data<T>();
     return std::vector<T>(p, p + numel());
   }
@@ -62,6 +64,9 @@ class Tensor {
   Tensor detach() const;
   // Deep copy with no gradient history.
   Tensor clone() const;
+  // This tensor on `device`: itself when it is there already, else a copy with no gradient history (the
+  // differentiable transfer is `to_device` in autodiff/ops.h).
+  Tensor to(Device device) const;
 
   // In-place writes bump the storage version. They refuse tensors that take part in gradient recording;
   // do them under NoGradGuard (as optimizers do) or use the out-of-place ops.
@@ -89,7 +94,7 @@ class Tensor {
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
 
  private:
-  void check_element_type(DType requested, const char* op) const;
+  void check_host_access(DType requested, const char* op) const;
   std::shared_ptr<TensorImpl> impl_;
 };
 

@@ -4,17 +4,18 @@
 
 namespace dphys {
 
-FluidMasks fluid_masks(const Grid2D& grid, const Tensor& solid, DType dtype) {
+FluidMasks fluid_masks(const Grid2D& grid, const Tensor& solid, DType dtype, Device device) {
   grid.validate("fluid_masks");
-  Tensor fluid = ones({1, grid.ny, grid.nx}, dtype);
+  Tensor fluid = ones({1, grid.ny, grid.nx}, dtype, device);
   if (solid.defined()) {
     DPHYS_CHECK(solid.dim() == 3 && solid.shape()[1] == grid.ny && solid.shape()[2] == grid.nx,
                 "fluid_masks: obstacle mask {} does not match the {}x{} grid (expected [1 or B, {}, {}])",
                 shape_str(solid.shape()), grid.ny, grid.nx, grid.ny, grid.nx);
-    const Tensor s = cast(solid.detach(), DType::f64);
-    DPHYS_CHECK(sum(ne(s, scalar(0.0, DType::f64)) * ne(s, scalar(1.0, DType::f64))).item() == 0.0,
-                "fluid_masks: the obstacle mask {} must hold only 0 (fluid) and 1 (obstacle)",
-                shape_str(solid.shape()));
+    const Tensor s = cast(solid.detach(), DType::f64).to(device);
+    DPHYS_CHECK(
+        sum(ne(s, scalar(0.0, DType::f64, device)) * ne(s, scalar(1.0, DType::f64, device))).item() == 0.0,
+        "fluid_masks: the obstacle mask {} must hold only 0 (fluid) and 1 (obstacle)",
+        shape_str(solid.shape()));
     fluid = cast(1.0 - s, dtype);
     DPHYS_CHECK(min(sum(fluid, {1, 2})).item() > 0, "fluid_masks: the obstacle mask {} leaves no fluid cell",
                 shape_str(solid.shape()));

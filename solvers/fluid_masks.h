@@ -17,8 +17,10 @@ struct FluidMasks {
 };
 
 // Masks from an obstacle mask `solid` ([1 or B, ny, nx], 1 = obstacle, 0 = fluid; undefined = no
-// obstacles). Outside the grid a closed box counts as solid, an open one as fluid.
-FluidMasks fluid_masks(const Grid2D& grid, const Tensor& solid = Tensor(), DType dtype = DType::f64);
+// obstacles). Outside the grid a closed box counts as solid, an open one as fluid. The masks live on `device`
+// (the fields' device: the fluid step multiplies by them).
+FluidMasks fluid_masks(const Grid2D& grid, const Tensor& solid = Tensor(), DType dtype = DType::f64,
+                       Device device = Device::cpu());
 
 // Obstacle mask [1, ny, nx] of the cells whose centre lies inside any of the discs ((y, x) centres, one
 // radius), as in jpo.md §9.2.

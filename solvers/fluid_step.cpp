@@ -83,7 +83,9 @@ FluidState fluid_step(const FluidState& state, const FluidSetup& setup) {
   DPHYS_CHECK(setup.dt > 0 && std::isfinite(setup.dt), "fluid_step: dt must be positive and finite, got {}",
               setup.dt);
   const FluidMasks masks =
-      setup.masks.fluid.defined() ? setup.masks : fluid_masks(grid, Tensor(), state.velocity.x_faces.dtype());
+      setup.masks.fluid.defined()
+          ? setup.masks
+          : fluid_masks(grid, Tensor(), state.velocity.x_faces.dtype(), state.velocity.x_faces.device());
   StaggeredField v = apply_masks(state.velocity, masks);
   const Tensor energy = setup.renormalize_energy ? kinetic_energy(v) : Tensor();
   v = advect(v, v, grid, setup.dt, setup.advection);

@@ -23,7 +23,7 @@ Tensor remove_mean(const Tensor& x) {
 }
 
 void check_finite(const char* what, const Tensor& x) {
-  const Tensor bad = sum(ne(x, x)) + sum(eq(abs(x), scalar(INFINITY, x.dtype())));
+  const Tensor bad = sum(ne(x, x)) + sum(eq(abs(x), scalar(INFINITY, x.dtype(), x.device())));
   DPHYS_CHECK(bad.item() == 0.0, "conjugate_gradient: {} of shape {} contains NaN or Inf", what,
               shape_str(x.shape()));
 }

@@ -45,7 +45,7 @@ Tensor zero_ends(const Tensor& faces, int axis) {
   shape[axis] = n;
   std::vector<double> mask(n, 1.0);
   mask.front() = mask.back() = 0.0;
-  return faces * from_vector(mask, shape, faces.dtype());
+  return faces * from_vector(mask, shape, faces.dtype()).to(faces.device());
 }
 
 }  // namespace

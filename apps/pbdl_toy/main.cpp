@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
     const std::string device = flags.text("device", "cpu", "cpu (the only backend of this app)");
     const std::string folder = flags.text("out", "runs/pbdl_toy", "run folder");
     if (!flags.finish()) return 0;
-    DPHYS_CHECK(device != "cuda", "pbdl_toy: --device cuda: no CUDA backend in this build (use cpu)");
+    DPHYS_CHECK(device != "cuda",
+                "pbdl_toy: --device cuda: this app runs on the CPU only; the CUDA backend does not cover its "
+                "ops yet");
     DPHYS_CHECK(device == "cpu", "pbdl_toy: unknown --device '{}' (only cpu)", device);
 
     RunOutput out(folder);

@@ -225,10 +225,13 @@ int main(int argc, char** argv) {
                                             "φ values in degrees of the ξ = 32 sweep (Fig. 5e)");
     const std::string methods_flag =
         flags.text("methods", "sip,adam,sgd,adadelta,adagrad,rmsprop", "comma-separated subset");
-    const std::string device = flags.text("device", "cpu", "cpu (the CUDA backend is not built yet)");
+    const std::string device =
+        flags.text("device", "cpu", "cpu (the CUDA backend does not cover this app's ops yet)");
     const std::string folder = flags.text("out", quick ? "runs/sip_toy_quick" : "runs/sip_toy", "run folder");
     if (!flags.finish()) return 0;
-    DPHYS_CHECK(device == "cpu", "sip_toy: --device {} is not available in this build (only cpu)", device);
+    DPHYS_CHECK(device == "cpu",
+                "sip_toy: --device {}: this app runs on the CPU only (its ops have no CUDA kernels yet)",
+                device);
     DPHYS_CHECK(
         s.iterations >= 10 && s.sip_iterations >= 10 && s.sip_iterations <= s.iterations && s.batch >= 1 &&
             s.log_points >= 1,

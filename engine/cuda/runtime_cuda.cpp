@@ -1,0 +1,101 @@
+// The device runtime of a build with CUDA: device memory through a block cache over cudaMalloc, copies
+// through cudaMemcpy. All work goes to the legacy default stream, so kernels, copies and frees are ordered
+// without explicit synchronisation, and a block freed to the cache can be handed out again at once.
+#include <cuda_runtime_api.h>
+
+#include <cstring>
+
+#include "engine/block_cache.h"
+#include "engine/device_memory.h"
+#include "engine/error.h"
+
+namespace dphys {
+
+namespace {
+
+void check_cuda(cudaError_t status, const char* what) {
+  if (status != cudaSuccess)
+    fail("{}: CUDA error {} ({})", what, cudaGetErrorName(status), cudaGetErrorString(status));
+}
+
+}  // namespace
+
+int cuda_device_count() {
+  static const int count = [] {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+      cudaGetLastError();  // no driver or no device: clear the sticky error and report none
+      return 0;
+    }
+    return n;
+  }();
+  return count;
+}
+
+bool cuda_available() { return cuda_device_count() > 0; }
+bool cuda_is_emulated() { return false; }
+void cuda_synchronize() { check_cuda(cudaDeviceSynchronize(), "cuda_synchronize"); }
+
+namespace device_kernel {
+
+// Declared in engine/cuda/launch.h, which only nvcc sees.
+void check_launch(const char* kernel) { check_cuda(cudaGetLastError(), kernel); }
+
+}  // namespace device_kernel
+
+namespace device_memory {
+
+namespace {
+
+void check_device(Device device) {
+  DPHYS_CHECK(cuda_available(), "device {} is not available: no CUDA device was found", device.str());
+  // Kernels launch on the current device, which stays cuda:0; more devices need a device guard per op.
+  DPHYS_CHECK(device.index == 0, "device {}: only cuda:0 is supported (this machine has {} CUDA devices)",
+              device.str(), cuda_device_count());
+}
+
+void* allocate_block(std::size_t bytes) {
+  void* p = nullptr;
+  if (cudaMalloc(&p, bytes) != cudaSuccess) {
+    cudaGetLastError();
+    return nullptr;
+  }
+  return p;
+}
+
+void free_block(void* data) { cudaFree(data); }
+
+BlockCache& cache() {
+  static BlockCache* instance = new BlockCache(allocate_block, free_block, 512, std::size_t{16} << 30);
+  return *instance;
+}
+
+}  // namespace
+
+void* allocate(std::size_t bytes, Device device) {
+  check_device(device);
+  return cache().allocate(bytes);
+}
+
+void deallocate(void* data, std::size_t bytes, Device device) {
+  (void)device;
+  cache().deallocate(data, bytes);
+}
+
+void copy(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes) {
+  if (bytes == 0) return;
+  if (dst_device.is_cpu() && src_device.is_cpu()) {  // host clones must not need a driver
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+  if (!dst_device.is_cpu()) check_device(dst_device);
+  if (!src_device.is_cpu()) check_device(src_device);
+  check_cuda(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault), "copy between devices");
+}
+
+void cache_clear() { cache().clear(); }
+std::size_t cache_bytes() { return cache().cached_bytes(); }
+
+}  // namespace device_memory
+
+}  // namespace dphys

@@ -1,0 +1,95 @@
+#pragma once
+// The kernels of the device backend, on raw device addresses. The tensor-level functions in engine/*.cpp
+// check shapes, dtypes and devices, allocate the outputs and call these; engine/cuda/*.cu implements them.
+// No Tensor and no fmt here: nvcc compiles the implementations and only needs plain types.
+// Element types on the device: f32 and f64 for arithmetic, i64 for indices; complex stays on the CPU so far.
+#include <cstddef>
+#include <cstdint>
+
+#include "engine/dtype.h"
+#include "engine/op_kinds.h"
+
+namespace dphys::device_kernel {
+
+using kernel::BinaryOp;
+using kernel::ReduceOp;
+using kernel::UnaryOp;
+
+constexpr int kMaxDims = 8;
+
+// An iteration over `shape` (row-major) in which element i reads or writes operand k at offset
+// Σ_d coordinate_d · strides[k][d]. Passed by value into kernels.
+template <int N>
+struct Indexing {
+  int ndim = 0;
+  std::int64_t shape[kMaxDims] = {};
+  std::int64_t strides[N][kMaxDims] = {};
+};
+
+void unary(UnaryOp op, DType dtype, std::int64_t n, const void* x, void* out);
+// out[i] = a[offset 0] op b[offset 1]; comparisons write 0 or 1.
+void binary(BinaryOp op, DType dtype, const Indexing<2>& index, const void* a, const void* b, void* out);
+// out[i] = cond[offset 0] != 0 ? a[offset 1] : b[offset 2].
+void where(DType cond_dtype, DType dtype, const Indexing<3>& index, const void* cond, const void* a,
+           const void* b, void* out);
+void cast(DType from, DType to, std::int64_t n, const void* x, void* out);
+// a[i] += alpha · b[offset 0], over a's elements.
+void add_scaled(DType dtype, const Indexing<1>& index, double alpha, const void* b, void* a);
+void scale(DType dtype, std::int64_t n, double factor, void* a);
+void fill(DType dtype, std::int64_t n, double value, void* a);
+
+// out[offset 1] = in[offset 0] for elements of `element_size` bytes (4, 8 or 16).
+void strided_copy(std::size_t element_size, const Indexing<2>& index, const void* in, void* out);
+// Where axis_map_gather reads: output shape, x's strides, and where each axis's map starts in `maps`.
+struct AxisMapIndexing {
+  int ndim = 0;
+  std::int64_t out_shape[kMaxDims] = {};
+  std::int64_t x_strides[kMaxDims] = {};
+  std::int64_t map_start[kMaxDims] = {};
+};
+// out[i...] = x[maps[0][i0], maps[1][i1], ...], or `fill` where a map entry is -1; `maps` is a device array
+// holding the per-axis maps one after another (engine/layout.h).
+void axis_map_gather(DType dtype, const AxisMapIndexing& index, const std::int64_t* maps, double fill,
+                     const void* x, void* out);
+// Its adjoint: out (x's shape, zeroed by the caller) accumulates g (the output's shape) at the source
+// indices.
+void axis_map_scatter_add(DType dtype, const AxisMapIndexing& index, const std::int64_t* maps, const void* g,
+                          void* out);
+
+// Reduces the middle axis of x viewed as [outer, n, inner]; f32 sums accumulate in f64, NaN propagates
+// through max and min.
+void reduce_middle(ReduceOp op, DType dtype, std::int64_t outer, std::int64_t n, std::int64_t inner,
+                   const void* x, void* out);
+// Index (i64) of the first largest element along the middle axis.
+void argmax_middle(DType dtype, std::int64_t outer, std::int64_t n, std::int64_t inner, const void* x,
+                   void* out);
+
+// Column-major batched GEMM without transposes, with cuBLAS's argument conventions:
+// C_b (m×n, ldc) = A_b (m×k, lda) · B_b (k×n, ldb) for b < batch, operand b at offset b·stride.
+void gemm_strided_batched(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, const void* a,
+                          std::int64_t lda, std::int64_t stride_a, const void* b, std::int64_t ldb,
+                          std::int64_t stride_b, void* c, std::int64_t ldc, std::int64_t stride_c,
+                          std::int64_t batch);
+
+// ---- stencils (engine/stencil.h); Boundary as its integer value: 0 periodic, 1 dirichlet, 2 neumann ----
+void laplacian(DType dtype, std::int64_t images, std::int64_t ny, std::int64_t nx, int dims, double dy,
+               double dx, int boundary, const void* x, void* out);
+// Face weights and the diagonal are shared by the batch when their batch extent is 1; d may be null.
+void weighted_poisson(DType dtype, std::int64_t batch, std::int64_t ny, std::int64_t nx, double dy, double dx,
+                      int boundary, const void* p, const void* wx, bool wx_batched, const void* wy,
+                      bool wy_batched, const void* d, bool d_batched, void* out);
+// out[o, i, k] = (src(i + hi) − src(i + lo)) / h over [outer, n_out, inner]; src(j) wraps when periodic and
+// is zero outside otherwise; the input has n rows.
+void axis_difference(DType dtype, std::int64_t outer, std::int64_t n, std::int64_t inner, std::int64_t n_out,
+                     std::int64_t lo, std::int64_t hi, double h, bool periodic, const void* x, void* out);
+
+// ---- batched conjugate gradients (engine/cg_kernels.h); sums are f64 device arrays of one per example ----
+void batched_dot(DType dtype, std::int64_t batch, std::int64_t per_example, const void* a, const void* b,
+                 double* sums);
+// alpha: device array; d may be null.
+void cg_update(DType dtype, std::int64_t batch, std::int64_t per_example, void* x, void* r, void* z,
+               const void* p, const void* ap, const double* alpha, const void* d, double* sums);
+void cg_direction(DType dtype, std::int64_t batch, std::int64_t per_example, void* p, const void* z,
+                  const double* beta);
+
+}  // namespace dphys::device_kernel

@@ -1,0 +1,511 @@
+// The device backend against the CPU: every op with a device kernel, on inputs that exercise broadcasting,
+// coalesced and uncoalesced axes, NaN and ties. On a GPU this runs the CUDA kernels; in a build with
+// DPHYS_CUDA_EMULATION (CI's sanitizer stage) the same kernels run on the host; otherwise every case skips.
+#include <cmath>
+#include <functional>
+
+#include "engine/cg_kernels.h"
+#include "engine/stencil.h"
+#include "solvers/fluid_advection.h"
+#include "solvers/fluid_step.h"
+#include "solvers/linear_solve.h"
+#include "solvers/stencils.h"
+#include "test_util.h"
+
+using namespace dphys;
+using dphys::test::contains;
+using dphys::test::error_message;
+
+namespace {
+
+const Device gpu = Device::cuda();
+
+bool device_present() {
+  if (cuda_available()) return true;
+  MESSAGE("no CUDA device in this build or on this machine: skipping");
+  return false;
+}
+
+Tensor random_tensor(const Shape& shape, DType dtype, std::uint64_t seed, double low = -2.0,
+                     double high = 2.0) {
+  Generator gen(seed);
+  return uniform(shape, low, high, gen, dtype);
+}
+
+// Values on a grid of quarters, so that ties and equalities occur.
+Tensor grid_tensor(const Shape& shape, DType dtype, std::uint64_t seed) {
+  std::vector<double> values = random_tensor(shape, DType::f64, seed).to_vector<double>();
+  for (double& v : values) v = std::floor(v * 4.0) / 4.0;
+  return from_vector(values, shape, dtype);
+}
+
+// Equal up to `tolerance` (relative to 1 + |expected|), NaN where the CPU has NaN, same shape and dtype.
+void check_agrees(const Tensor& on_device, const Tensor& on_cpu, double tolerance) {
+  REQUIRE(on_device.device() == gpu);
+  REQUIRE(on_device.shape() == on_cpu.shape());
+  REQUIRE(on_device.dtype() == on_cpu.dtype());
+  const auto got = cast(on_device.to(Device::cpu()), DType::f64).to_vector<double>();
+  const auto want = cast(on_cpu, DType::f64).to_vector<double>();
+  double worst = 0.0;
+  std::size_t nan_mismatches = 0;
+  for (std::size_t i = 0; i < want.size(); ++i) {
+    if (std::isnan(want[i]) || std::isnan(got[i])) {
+      nan_mismatches += std::isnan(want[i]) != std::isnan(got[i]);
+      continue;
+    }
+    worst = std::max(worst, std::abs(got[i] - want[i]) / (1.0 + std::abs(want[i])));
+  }
+  CHECK(nan_mismatches == 0);
+  CHECK(worst <= tolerance);
+}
+
+double tolerance(DType dtype) { return dtype == DType::f32 ? 2e-6 : 1e-14; }
+
+// Runs f on CPU inputs and on their device copies and compares the results.
+void check_op(const std::function<Tensor(const std::vector<Tensor>&)>& f, const std::vector<Tensor>& inputs,
+              double tol) {
+  std::vector<Tensor> on_device;
+  for (const Tensor& x : inputs) on_device.push_back(x.to(gpu));
+  check_agrees(f(on_device), f(inputs), tol);
+}
+
+}  // namespace
+
+TEST_CASE("device tensors: transfers round-trip and host code cannot read device memory") {
+  if (!device_present()) return;
+  const Tensor x = random_tensor({3, 5}, DType::f64, 1);
+  const Tensor d = x.to(gpu);
+  CHECK(d.device() == gpu);
+  CHECK(x.to(Device::cpu()).storage() == x.storage());  // already there: no copy
+  CHECK(d.to(Device::cpu()).to_vector<double>() == x.to_vector<double>());
+  CHECK(d.to_vector<double>() == x.to_vector<double>());
+  CHECK(d.clone().to_vector<double>() == x.to_vector<double>());
+  CHECK(from_vector({2.5}, {}, DType::f64).to(gpu).item() == 2.5);
+  CHECK(contains(d.str(), "device=cuda:0"));
+
+  const std::string message = error_message([&] { d.data<double>(); });
+  CHECK(contains(message, "cuda:0"));
+  CHECK(contains(message, "[3, 5]"));
+  CHECK(contains(message, "to(Device::cpu())"));
+
+  // copy_ across devices is a transfer, with the dtype conversion on the source's device.
+  Tensor target = zeros({3, 5}, DType::f32, gpu);
+  target.copy_(x);
+  check_agrees(target, cast(x, DType::f32), 0.0);
+  Tensor back = zeros({3, 5}, DType::f64);
+  back.copy_(d);
+  CHECK(back.to_vector<double>() == x.to_vector<double>());
+
+  check_agrees(zeros({4}, DType::f64, gpu), zeros({4}, DType::f64), 0.0);
+  check_agrees(full({2, 3}, -1.5, DType::f32, gpu), full({2, 3}, -1.5, DType::f32), 0.0);
+  check_agrees(full({2}, 7, DType::i64, gpu), full({2}, 7, DType::i64), 0.0);
+}
+
+TEST_CASE("device unary ops agree with the CPU, NaN and signed zero included") {
+  if (!device_present()) return;
+  using Op = Tensor (*)(const Tensor&);
+  const std::vector<std::pair<const char*, Op>> ops{
+      {"neg", neg},         {"exp", exp},   {"sin", sin}, {"cos", cos},   {"tanh", tanh},
+      {"sigmoid", sigmoid}, {"relu", relu}, {"abs", abs}, {"sign", sign}, {"erf", erf}};
+  for (DType dtype : {DType::f32, DType::f64}) {
+    Tensor x = concat(
+        {random_tensor({40}, dtype, 2), cast(from_vector({0.0, -0.0, NAN, 3.0}, {4}, DType::f64), dtype)});
+    for (const auto& [name, op] : ops) {
+      CAPTURE(name);
+      check_op([op = op](const std::vector<Tensor>& in) { return op(in[0]); }, {x}, tolerance(dtype));
+    }
+    const Tensor positive = random_tensor({7, 3}, dtype, 3, 0.1, 4.0);
+    check_op([](const std::vector<Tensor>& in) { return log(in[0]); }, {positive}, tolerance(dtype));
+    check_op([](const std::vector<Tensor>& in) { return sqrt(in[0]); }, {positive}, tolerance(dtype));
+  }
+}
+
+TEST_CASE("device binary ops agree with the CPU under broadcasting and promotion") {
+  if (!device_present()) return;
+  using Op = Tensor (*)(const Tensor&, const Tensor&);
+  const std::vector<std::pair<const char*, Op>> ops{
+      {"add", add}, {"sub", sub}, {"mul", mul}, {"div", div}, {"maximum", maximum}, {"minimum", minimum},
+      {"eq", eq},   {"ne", ne},   {"lt", lt},   {"le", le},   {"gt", gt},           {"ge", ge}};
+  const std::vector<std::pair<Shape, Shape>> shapes{{{3, 4}, {3, 4}},
+                                                    {{2, 3, 4}, {4}},
+                                                    {{2, 1, 4}, {3, 1}},
+                                                    {{}, {2, 3}},
+                                                    {{5, 1, 1, 3}, {1, 4, 2, 1}},
+                                                    {{2, 3, 4, 5}, {3, 1, 5}}};
+  std::uint64_t seed = 10;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (const auto& [sa, sb] : shapes) {
+      const Tensor a = grid_tensor(sa, dtype, ++seed), b = grid_tensor(sb, dtype, ++seed);
+      for (const auto& [name, op] : ops) {
+        CAPTURE(name);
+        CAPTURE(shape_str(sa));
+        CAPTURE(shape_str(sb));
+        check_op([op = op](const std::vector<Tensor>& in) { return op(in[0], in[1]); }, {a, b},
+                 tolerance(dtype));
+      }
+      const Tensor positive = random_tensor(sa, dtype, ++seed, 0.5, 2.0);
+      check_op([](const std::vector<Tensor>& in) { return pow(in[0], in[1]); }, {positive, b},
+               tolerance(dtype));
+    }
+  }
+  // f32 with f64 promotes to f64 on the device as on the CPU; NaN propagates through maximum and minimum.
+  const Tensor a = cast(from_vector({1.0, NAN, 3.0, -1.0}, {4}, DType::f64), DType::f32);
+  const Tensor b = from_vector({NAN, 2.0, 1.0, -1.0}, {4}, DType::f64);
+  check_op([](const std::vector<Tensor>& in) { return maximum(in[0], in[1]); }, {a, b}, 0.0);
+  check_op([](const std::vector<Tensor>& in) { return minimum(in[0], in[1]); }, {a, b}, 0.0);
+  check_op([](const std::vector<Tensor>& in) { return in[0] * in[1] + 1.0; }, {a, b}, 1e-7);
+}
+
+TEST_CASE("device where, cast and in-place updates agree with the CPU") {
+  if (!device_present()) return;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    const Tensor cond = gt(random_tensor({3, 1}, dtype, 30), scalar(0.0, dtype));
+    const Tensor a = random_tensor({2, 3, 4}, dtype, 31), b = random_tensor({4}, DType::f64, 32);
+    check_op([](const std::vector<Tensor>& in) { return where(in[0], in[1], in[2]); }, {cond, a, b},
+             tolerance(DType::f64));
+
+    for (DType to : {DType::f32, DType::f64, DType::i64})
+      check_op([to](const std::vector<Tensor>& in) { return cast(in[0], to); }, {mul(a, scalar(3.0, dtype))},
+               tolerance(to));
+
+    const auto updated = [dtype](const std::vector<Tensor>& in) {
+      NoGradGuard no_grad;
+      Tensor target = in[0].clone();
+      target.add_(in[1], -0.5);  // broadcast [4] into [2, 3, 4], f64 into f32
+      target.mul_(3.0);
+      return target;
+    };
+    check_op(updated, {a, b}, tolerance(dtype));
+  }
+  const Tensor indices = from_indices({4, -2, 7}, {3});
+  check_op([](const std::vector<Tensor>& in) { return cast(in[0], DType::f32); }, {indices}, 0.0);
+}
+
+TEST_CASE("device reductions agree with the CPU over every axis pattern") {
+  if (!device_present()) return;
+  const std::vector<std::vector<int>> axes_list{{}, {0}, {1}, {-1}, {0, 2}, {1, 2}, {0, 1, 2}};
+  for (DType dtype : {DType::f32, DType::f64}) {
+    const Tensor x = grid_tensor({4, 5, 6}, dtype, 40);
+    for (const auto& axes : axes_list)
+      for (bool keepdims : {false, true}) {
+        CAPTURE(axes.size());
+        CAPTURE(keepdims);
+        check_op([&](const std::vector<Tensor>& in) { return sum(in[0], axes, keepdims); }, {x},
+                 tolerance(dtype));
+        check_op([&](const std::vector<Tensor>& in) { return max(in[0], axes, keepdims); }, {x}, 0.0);
+        check_op([&](const std::vector<Tensor>& in) { return min(in[0], axes, keepdims); }, {x}, 0.0);
+        check_op([&](const std::vector<Tensor>& in) { return mean(in[0], axes, keepdims); }, {x},
+                 tolerance(dtype));
+      }
+    // Long reductions with few outputs take the GPU's block-per-output path; f32 accumulates in f64 there
+    // too. The summation order differs from the CPU's chunks, hence the looser bound in f64.
+    const Tensor long_x = random_tensor({3, 70000}, dtype, 41);
+    const double long_tolerance = dtype == DType::f32 ? 2e-6 : 1e-12;
+    check_op([](const std::vector<Tensor>& in) { return sum(in[0]); }, {long_x}, long_tolerance);
+    check_op([](const std::vector<Tensor>& in) { return sum(in[0], {1}); }, {long_x}, long_tolerance);
+    check_op([](const std::vector<Tensor>& in) { return max(in[0], {1}); }, {long_x}, 0.0);
+    check_op([](const std::vector<Tensor>& in) { return sum(in[0], {0}); }, {long_x}, tolerance(dtype));
+    for (int axis : {0, 1, 2})
+      check_op([axis](const std::vector<Tensor>& in) { return argmax(in[0], axis); }, {x}, 0.0);
+  }
+  // NaN wins max wherever it sits.
+  const Tensor with_nan = from_vector({1.0, NAN, 3.0, 4.0, 5.0, 6.0}, {2, 3}, DType::f64);
+  check_op([](const std::vector<Tensor>& in) { return max(in[0], {1}); }, {with_nan}, 0.0);
+  check_op([](const std::vector<Tensor>& in) { return min(in[0], {0}); }, {with_nan}, 0.0);
+}
+
+TEST_CASE("device layout ops agree with the CPU") {
+  if (!device_present()) return;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    const Tensor x = random_tensor({2, 3, 4, 5}, dtype, 50);
+    check_op([](const std::vector<Tensor>& in) { return permute(in[0], {2, 0, 3, 1}); }, {x}, 0.0);
+    check_op([](const std::vector<Tensor>& in) { return transpose(in[0]); }, {x}, 0.0);
+    check_op([](const std::vector<Tensor>& in) { return broadcast_to(in[0], {3, 2, 3, 4, 5}); }, {x}, 0.0);
+    check_op(
+        [](const std::vector<Tensor>& in) {
+          return broadcast_to(in[0], {2, 4, 3});
+        },
+        {random_tensor({2, 1, 3}, dtype, 51)}, 0.0);
+    const Tensor y = random_tensor({2, 2, 4, 5}, dtype, 52), z = random_tensor({2, 3, 4, 1}, dtype, 53);
+    check_op([](const std::vector<Tensor>& in) { return concat({in[0], in[1]}, 1); }, {x, y}, 0.0);
+    check_op([](const std::vector<Tensor>& in) { return concat({in[0], in[1], in[0]}, 3); }, {x, z}, 0.0);
+    check_op([](const std::vector<Tensor>& in) { return stack({in[0], in[0]}, 0); }, {x}, 0.0);
+    check_op([](const std::vector<Tensor>& in) { return slice(in[0], 3, 1, 5, 2); }, {x}, 0.0);
+    check_op([](const std::vector<Tensor>& in) { return roll(in[0], -2, 2); }, {x}, 0.0);
+    check_op([](const std::vector<Tensor>& in) { return flip(in[0], 1); }, {x}, 0.0);
+    for (PadMode mode : {PadMode::constant, PadMode::periodic, PadMode::edge})
+      check_op(
+          [mode](const std::vector<Tensor>& in) {
+            return pad(in[0], {{0, 0}, {1, 2}, {0, 1}, {3, 0}}, mode, 0.5);
+          },
+          {x}, 0.0);
+  }
+  const Tensor complex_grid = cast(random_tensor({3, 4}, DType::f64, 54), DType::c128);
+  const Tensor moved = transpose(complex_grid.to(gpu)).to(Device::cpu());
+  CHECK(test::max_abs_diff(cast(abs(moved), DType::f64), cast(abs(transpose(complex_grid)), DType::f64)) ==
+        0.0);
+}
+
+TEST_CASE("device matmul (cuBLAS's column-major GEMM) agrees with the CPU under batch broadcasting") {
+  if (!device_present()) return;
+  const std::vector<std::pair<Shape, Shape>> shapes{
+      {{3, 4}, {4, 5}},       {{2, 3, 4}, {4, 5}}, {{3, 4}, {2, 4, 5}},   {{2, 1, 3, 4}, {5, 4, 6}},
+      {{2, 3, 4}, {2, 4, 1}}, {{1, 3, 4}, {4, 2}}, {{6, 1, 7}, {6, 7, 3}}};
+  std::uint64_t seed = 60;
+  for (DType dtype : {DType::f32, DType::f64})
+    for (const auto& [sa, sb] : shapes) {
+      CAPTURE(shape_str(sa));
+      CAPTURE(shape_str(sb));
+      check_op([](const std::vector<Tensor>& in) { return matmul(in[0], in[1]); },
+               {random_tensor(sa, dtype, ++seed), random_tensor(sb, dtype, ++seed)},
+               dtype == DType::f32 ? 1e-5 : 1e-13);
+    }
+}
+
+TEST_CASE("gradients computed on the device equal the CPU's, and to_device carries them across") {
+  if (!device_present()) return;
+  // A small network with every kind of op the device has: matmul, broadcasting, activations, slicing,
+  // padding, reductions. f64, so the two devices agree to round-off.
+  const auto loss = [](const std::vector<Tensor>& p) {
+    const Tensor h = tanh(add(matmul(p[0], p[1]), p[2]));
+    const Tensor padded = pad(relu(h), {{0, 0}, {1, 1}}, PadMode::periodic);
+    const Tensor shifted = roll(slice(padded, 1, 1, 6), 1, 1);
+    return mean(square(sub(shifted, p[3]))) + max(sigmoid(h)) * 0.1;
+  };
+  const std::vector<Tensor> params{random_tensor({8, 3}, DType::f64, 70),
+                                   random_tensor({3, 5}, DType::f64, 71), random_tensor({5}, DType::f64, 72),
+                                   random_tensor({8, 5}, DType::f64, 73)};
+  std::vector<Tensor> on_device;
+  for (const Tensor& p : params) on_device.push_back(p.to(gpu));
+  const std::vector<Tensor> cpu_grads = grad(loss, params);
+  const std::vector<Tensor> device_grads = grad(loss, on_device);
+  REQUIRE(device_grads.size() == cpu_grads.size());
+  for (std::size_t i = 0; i < cpu_grads.size(); ++i) {
+    CAPTURE(i);
+    check_agrees(device_grads[i], cpu_grads[i], 1e-13);
+  }
+
+  // A CPU leaf used on the device: the gradient comes back to the CPU.
+  const Tensor x = random_tensor({6}, DType::f64, 74);
+  const Tensor g = grad([](const Tensor& v) { return sum(square(to_device(v, gpu))); }, x);
+  CHECK(g.device() == Device::cpu());
+  CHECK(test::max_abs_diff(g, mul(scalar(2.0, DType::f64), x)) < 1e-15);
+}
+
+TEST_CASE("device stencils agree with the CPU on every boundary") {
+  if (!device_present()) return;
+  for (DType dtype : {DType::f32, DType::f64})
+    for (Boundary boundary : {Boundary::periodic, Boundary::dirichlet, Boundary::neumann}) {
+      CAPTURE(static_cast<int>(boundary));
+      const bool periodic = boundary == Boundary::periodic;
+      const std::int64_t ny = 5, nx = 7, nyf = periodic ? ny : ny + 1, nxf = periodic ? nx : nx + 1;
+      const Tensor x = random_tensor({3, ny, nx}, dtype, 90);
+      check_op(
+          [&](const std::vector<Tensor>& in) { return kernel::laplacian(in[0], 2, 0.5, 0.25, boundary); },
+          {x}, tolerance(dtype) * 10);
+      check_op(
+          [&](const std::vector<Tensor>& in) { return kernel::laplacian(in[0], 1, 1.0, 0.25, boundary); },
+          {x}, tolerance(dtype) * 10);
+      // Shared x-face weights, per-example y-face weights and diagonal; then no diagonal at all.
+      const Tensor wx = random_tensor({1, ny, nxf}, dtype, 91, 0.5, 1.5);
+      const Tensor wy = random_tensor({3, nyf, nx}, dtype, 92, 0.5, 1.5);
+      const Tensor d = random_tensor({3, ny, nx}, dtype, 93, 0.0, 1.0);
+      check_op(
+          [&](const std::vector<Tensor>& in) {
+            return kernel::weighted_poisson(in[0], in[1], in[2], in[3], 0.5, 0.25, boundary);
+          },
+          {x, wx, wy, d}, tolerance(dtype) * 10);
+      check_op(
+          [&](const std::vector<Tensor>& in) {
+            return kernel::weighted_poisson(in[0], in[1], in[2], Tensor(), 0.5, 0.25, boundary);
+          },
+          {x, wx, wy}, tolerance(dtype) * 10);
+      for (int axis : {1, 2}) {
+        const Tensor faces = random_tensor({3, axis == 1 ? nyf : ny, axis == 2 ? nxf : nx}, dtype, 94);
+        check_op(
+            [&](const std::vector<Tensor>& in) {
+              return kernel::face_difference(in[0], axis, 0.5, periodic);
+            },
+            {faces}, tolerance(dtype));
+        check_op(
+            [&](const std::vector<Tensor>& in) {
+              return kernel::face_difference_adjoint(in[0], axis, 0.5, periodic);
+            },
+            {x}, tolerance(dtype));
+      }
+    }
+  // Weights on another device than p are refused, not read through a host pointer.
+  const Tensor p = random_tensor({1, 4, 4}, DType::f64, 95).to(gpu);
+  const Tensor w = ones({1, 4, 4}, DType::f64);
+  CHECK(
+      contains(error_message([&] { kernel::weighted_poisson(p, w, w, Tensor(), 1, 1, Boundary::periodic); }),
+               "is on cuda:0"));
+}
+
+TEST_CASE("device CG kernels and a differentiable CG solve agree with the CPU") {
+  if (!device_present()) return;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    const Tensor a = random_tensor({3, 40}, dtype, 100), b = random_tensor({3, 40}, dtype, 101);
+    const std::vector<double> dots = kernel::batched_dot(a.to(gpu), b.to(gpu));
+    const std::vector<double> want = kernel::batched_dot(a, b);
+    REQUIRE(dots.size() == 3);
+    for (int e = 0; e < 3; ++e) CHECK(dots[e] == doctest::Approx(want[e]).epsilon(1e-12));
+
+    // The fused update, run on copies of the same state on both devices.
+    std::vector<Tensor> cpu_state, device_state;
+    for (std::uint64_t seed = 102; seed < 107; ++seed) {
+      cpu_state.push_back(random_tensor({3, 40}, dtype, seed));
+      device_state.push_back(cpu_state.back().to(gpu));
+    }
+    const Tensor diagonal = random_tensor({3, 40}, dtype, 107, 1.0, 2.0);
+    const std::vector<double> alpha{0.5, -1.0, 2.0}, beta{0.25, 0.0, 3.0};
+    const auto cpu_rz = kernel::cg_update(cpu_state[0], cpu_state[1], cpu_state[2], cpu_state[3],
+                                          cpu_state[4], alpha, diagonal);
+    const auto device_rz = kernel::cg_update(device_state[0], device_state[1], device_state[2],
+                                             device_state[3], device_state[4], alpha, diagonal.to(gpu));
+    for (int e = 0; e < 3; ++e) CHECK(device_rz[e] == doctest::Approx(cpu_rz[e]).epsilon(1e-10));
+    kernel::cg_direction(cpu_state[3], cpu_state[2], beta);
+    kernel::cg_direction(device_state[3], device_state[2], beta);
+    for (int k = 0; k < 4; ++k) check_agrees(device_state[k], cpu_state[k], tolerance(dtype));
+  }
+
+  // x = A(c)⁻¹ b for A = the Dirichlet weighted Poisson operator + c, and the gradient with respect to b and
+  // c.
+  const Grid2D grid{6, 8, 1.0, 1.0, 0.0, 0.0, Boundary::dirichlet};
+  const auto solve_loss = [&grid](const Tensor& b, const Tensor& c, const Tensor& target) {
+    const Tensor wx = ones({1, 6, 9}, b.dtype(), b.device()), wy = ones({1, 7, 8}, b.dtype(), b.device());
+    const ParametrisedOperator op = [&grid, wx, wy](const Tensor& x, const std::vector<Tensor>& params) {
+      return weighted_poisson(x, {wx, wy}, Tensor(), grid) + x * params[0];
+    };
+    CgOptions options;
+    options.rel_tol = 1e-12;
+    options.strict = true;
+    return sum(square(linear_solve(op, b, {c}, options)) * target);
+  };
+  const std::vector<Tensor> inputs{random_tensor({2, 6, 8}, DType::f64, 110),
+                                   random_tensor({2, 6, 8}, DType::f64, 111, 0.5, 1.0),
+                                   random_tensor({2, 6, 8}, DType::f64, 112)};
+  const auto loss_and_grads = [&solve_loss](const std::vector<Tensor>& in) {
+    std::vector<Tensor> results{solve_loss(in[0], in[1], in[2])};
+    for (const Tensor& g :
+         grad([&](const std::vector<Tensor>& v) { return solve_loss(v[0], v[1], in[2]); }, {in[0], in[1]}))
+      results.push_back(g);
+    return results;
+  };
+  std::vector<Tensor> on_device;
+  for (const Tensor& x : inputs) on_device.push_back(x.to(gpu));
+  const auto cpu_results = loss_and_grads(inputs);
+  const auto device_results = loss_and_grads(on_device);
+  REQUIRE(device_results.size() == 3);
+  for (std::size_t i = 0; i < cpu_results.size(); ++i) {
+    CAPTURE(i);
+    check_agrees(device_results[i], cpu_results[i], 1e-9);
+  }
+}
+
+TEST_CASE("the fused advection kernel on the device agrees with the CPU in value and adjoint") {
+  if (!device_present()) return;
+  // Traces that cross cells, wrap and leave the grid on a 5×7 grid; every boundary, scheme, trace and
+  // staggering, as the CPU kernel is tested against the op-by-op version.
+  std::uint64_t seed = 120;
+  for (const Boundary boundary : {Boundary::periodic, Boundary::neumann, Boundary::dirichlet}) {
+    const Grid2D grid{5, 7, 5.0, 10.5, 0.0, -1.0, boundary};
+    for (const AdvectionScheme scheme : {AdvectionScheme::semi_lagrangian, AdvectionScheme::mac_cormack})
+      for (const BackTrace trace : {BackTrace::euler, BackTrace::rk2})
+        for (const Staggering staggering : {Staggering::centered, Staggering::x_faces, Staggering::y_faces}) {
+          CAPTURE(static_cast<int>(boundary));
+          CAPTURE(static_cast<int>(scheme));
+          CAPTURE(static_cast<int>(trace));
+          CAPTURE(static_cast<int>(staggering));
+          const AdvectionOptions options{scheme, trace};
+          const std::vector<Tensor> inputs{
+              random_tensor(staggered_shape(grid, staggering, 3), DType::f64, ++seed),
+              random_tensor(staggered_shape(grid, Staggering::x_faces, 3), DType::f64, ++seed, -3.0, 3.0),
+              random_tensor(staggered_shape(grid, Staggering::y_faces, 3), DType::f64, ++seed, -3.0, 3.0)};
+          const Tensor cotangent = random_tensor(inputs[0].shape(), DType::f64, ++seed);
+          const auto run = [&](const std::vector<Tensor>& in) {
+            return advect(in[0], staggering, {in[1], in[2]}, grid, 0.7, options);
+          };
+          std::vector<Tensor> on_device;
+          for (const Tensor& x : inputs) on_device.push_back(x.to(gpu));
+          const auto [value, grads] = vjp(run, inputs, cotangent);
+          const auto [device_value, device_grads] = vjp(run, on_device, cotangent.to(gpu));
+          check_agrees(device_value, value, 1e-14);
+          // The device scatters with atomic adds, in an order that may differ from the CPU's.
+          for (std::size_t i = 0; i < grads.size(); ++i) check_agrees(device_grads[i], grads[i], 1e-12);
+          check_op([&](const std::vector<Tensor>& in) { return run(in); },
+                   {cast(inputs[0], DType::f32), cast(inputs[1], DType::f32), cast(inputs[2], DType::f32)},
+                   1e-6);
+        }
+  }
+  const Grid2D grid{4, 4, 4.0, 4.0, 0.0, 0.0, Boundary::periodic};
+  const Tensor blown = full(staggered_shape(grid, Staggering::x_faces, 1), NAN, DType::f64, gpu);
+  const Tensor q = zeros({1, 4, 4}, DType::f64, gpu);
+  CHECK(contains(error_message([&] {
+                   advect(q, Staggering::centered, {blown, blown}, grid, 1.0);
+                 }),
+                 "blow up"));
+}
+
+TEST_CASE("a fluid rollout with obstacles and its checkpointed gradient agree between the devices") {
+  if (!device_present()) return;
+  // Closed box with two obstacle cells, MacCormack with RK2 traces, implicit viscosity, energy
+  // renormalisation: every kernel of the fluid step on the device.
+  const Grid2D grid{8, 8, 8.0, 8.0, 0.0, 0.0, Boundary::neumann};
+  std::vector<double> solid_cells(64, 0.0);
+  solid_cells[3 * 8 + 4] = solid_cells[4 * 8 + 4] = 1.0;
+  const Tensor solid = from_vector(solid_cells, {1, 8, 8}, DType::f64);
+  const auto make_setup = [&](Device device) {
+    FluidSetup setup;
+    setup.grid = grid;
+    setup.masks = fluid_masks(grid, solid, DType::f64, device);
+    setup.dt = 0.5;
+    setup.advection = {AdvectionScheme::mac_cormack, BackTrace::rk2};
+    setup.viscosity = 0.05;
+    setup.viscous_step = ViscousStep::implicit_euler;
+    setup.renormalize_energy = true;
+    setup.pressure_solve.rel_tol = 1e-13;
+    setup.pressure_solve.abs_tol = 1e-15;
+    setup.viscous_solve.rel_tol = 1e-13;
+    return setup;
+  };
+  const FluidSetup cpu_setup = make_setup(Device::cpu()), device_setup = make_setup(gpu);
+  const std::vector<Tensor> inputs{random_tensor(grid.x_face_shape(2), DType::f64, 130, -0.5, 0.5),
+                                   random_tensor(grid.y_face_shape(2), DType::f64, 131, -0.5, 0.5),
+                                   random_tensor({2, 8, 8}, DType::f64, 132, 0.0, 1.0),
+                                   random_tensor(grid.x_face_shape(2), DType::f64, 133),
+                                   random_tensor({2, 8, 8}, DType::f64, 134)};
+  const auto loss_and_grads = [](const FluidSetup& setup, const std::vector<Tensor>& in,
+                                 int checkpoint_every) {
+    const Function loss = [&](const std::vector<Tensor>& v) {
+      const FluidState end = fluid_rollout({{v[0], v[1]}, v[2], Tensor()}, setup, 4, checkpoint_every);
+      return sum(in[3] * end.velocity.x_faces) + sum(in[4] * end.marker);
+    };
+    auto [value, grads] = value_and_grad(loss, {in[0], in[1], in[2]});
+    grads.insert(grads.begin(), value);
+    return grads;
+  };
+  std::vector<Tensor> on_device;
+  for (const Tensor& x : inputs) on_device.push_back(x.to(gpu));
+  const auto cpu_results = loss_and_grads(cpu_setup, inputs, 0);
+  for (int checkpoint_every : {0, 2}) {
+    CAPTURE(checkpoint_every);
+    const auto device_results = loss_and_grads(device_setup, on_device, checkpoint_every);
+    REQUIRE(device_results.size() == cpu_results.size());
+    for (std::size_t i = 0; i < cpu_results.size(); ++i) {
+      CAPTURE(i);
+      check_agrees(device_results[i], cpu_results[i], 1e-9);
+    }
+  }
+}
+
+TEST_CASE("ops without a device kernel, and complex arithmetic on the device, say so") {
+  if (!device_present()) return;
+  const Tensor x = random_tensor({8}, DType::f64, 80).to(gpu);
+  CHECK(contains(error_message([&] { index_select(x, 0, from_indices({1}, {1}).to(gpu)); }), "cuda:0"));
+  const Tensor z = cast(random_tensor({4}, DType::f64, 81), DType::c128).to(gpu);
+  const std::string message = error_message([&] { exp(z); });
+  CHECK(contains(message, "c128"));
+  CHECK(contains(message, "cuda:0"));
+  CHECK(contains(error_message([&] { add(x, random_tensor({8}, DType::f64, 82)); }), "different devices"));
+}
