@@ -3,9 +3,10 @@
 // energy renormalisation, MacCormack marker advection; f32. CG runs a fixed number of iterations (tolerance
 // 0) so that bench/fluid_torch.py, which writes the same step with PyTorch ops, does the same work.
 //
-// Usage: bench_fluid
+// Usage: bench_fluid [cuda]
 //          step times as `dphys <workload> <ms> ms` lines, and `check dphys <quantity> <value>` lines that
-//          bench/run_fluid.sh sets beside the PyTorch script's to show both compute the same step
+//          bench/run_fluid.sh sets beside the PyTorch script's to show both compute the same step; with
+//          `cuda` the fields live on the GPU and each timed run ends with a device synchronisation
 //        bench_fluid memory plain|checkpoint FILE [BATCH STEPS]
 //          peak memory (VmHWM) of the gradient of a 64×64 rollout (default 56 steps, batch 64), without
 //          checkpoints or with one every 7 steps; `plain` writes its gradient to FILE, `checkpoint` compares
@@ -33,6 +34,17 @@ namespace {
 constexpr double kCellSize = 2.0;  // sip.md §2.6.2: [0, 128]² on 64×64 cells
 constexpr int kCheckpointEvery = 7;
 
+// Where the step benchmark's fields live (`bench_fluid cuda`).
+Device device = Device::cpu();
+
+// The median time of `run`, counting the device work it queued.
+double timed_ms(int repeats, const std::function<void()>& run) {
+  return median_ms(repeats, [&] {
+    run();
+    if (!device.is_cpu()) cuda_synchronize();
+  });
+}
+
 // Iterations of the warm-started pressure solve: about what sip.md's absolute tolerance 1e-4 takes on this
 // flow (bench/RESULTS.md, "Fluid step").
 int cg_iterations(std::int64_t n) { return n <= 64 ? 100 : 120; }
@@ -57,7 +69,7 @@ Tensor sampled(const Grid2D& grid, Staggering staggering, std::int64_t batch,
   std::vector<double> values;
   for (std::int64_t b = 0; b < batch; ++b)
     for (std::size_t i = 0; i < ys.size(); ++i) values.push_back(f(b, ys[i], xs[i]));
-  return from_vector(values, staggered_shape(grid, staggering, batch), DType::f32);
+  return from_vector(values, staggered_shape(grid, staggering, batch), DType::f32).to(device);
 }
 
 // sip.md §2.6.4's ingredients, analytic so that both benches start from the same state: a uniform
@@ -110,17 +122,18 @@ void bench_step(const char* name, std::int64_t n, std::int64_t batch, int repeat
   // One untimed step projects the analytic velocity and leaves a pressure to warm-start from.
   const FluidState state = fluid_step(initial_state(setup.grid, batch), setup);
   FluidState next;
-  const double forward = median_ms(repeats, [&] { next = fluid_step(state, setup); });
+  const double forward = timed_ms(repeats, [&] { next = fluid_step(state, setup); });
   const Function loss = [&](const std::vector<Tensor>& v) {
     return velocity_loss(fluid_step({{v[0], v[1]}, state.marker, state.pressure}, setup).velocity,
                          setup.grid);
   };
   std::vector<Tensor> gradient;
-  const double backward = median_ms(repeats, [&] {
+  const double backward = timed_ms(repeats, [&] {
     gradient = grad(loss, {state.velocity.x_faces, state.velocity.y_faces});
   });
-  std::printf("dphys %s_forward_ms %.1f ms\n", name, forward);
-  std::printf("dphys %s_forward_backward_ms %.1f ms\n", name, backward);
+  const std::string suffix = device.is_cpu() ? "" : "_cuda";
+  std::printf("dphys %s_forward%s_ms %.1f ms\n", name, suffix.c_str(), forward);
+  std::printf("dphys %s_forward_backward%s_ms %.1f ms\n", name, suffix.c_str(), backward);
   std::printf("check dphys %s_sum_abs_velocity %.7g\n", name,
               sum_abs({next.velocity.x_faces, next.velocity.y_faces}));
   std::printf("check dphys %s_sum_abs_marker %.7g\n", name, sum_abs({next.marker}));
@@ -190,8 +203,10 @@ int main(int argc, char** argv) {
     return bench_memory(argv[2], argv[3], argc == 6 ? std::atoll(argv[4]) : 64,
                         argc == 6 ? std::atoi(argv[5]) : 56);
   }
-  if (argc != 1) {
-    std::fprintf(stderr, "usage: bench_fluid [memory plain|checkpoint GRADIENT_FILE [BATCH STEPS]]\n");
+  if (argc == 2 && std::strcmp(argv[1], "cuda") == 0) {
+    device = Device::cuda();
+  } else if (argc != 1) {
+    std::fprintf(stderr, "usage: bench_fluid [cuda | memory plain|checkpoint GRADIENT_FILE [BATCH STEPS]]\n");
     return 2;
   }
   bench_step("fluid_step_64x64_batch64", 64, 64, 5);

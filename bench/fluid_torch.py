@@ -1,9 +1,10 @@
-"""PyTorch (CPU, eager) counterpart of bench/fluid.cpp: the same SIP fluid step (sip.md §2.6.2), written with
+"""PyTorch (eager; CPU, or the GPU with the argument `cuda`) counterpart of bench/fluid.cpp: the same SIP fluid step (sip.md §2.6.2), written with
 torch ops as a PyTorch user would: periodic MAC grid via torch.roll, bilinear sampling via gather, MacCormack
 with clamping, CG with the same fixed iteration count, energy renormalisation; f32. The timed backward pass lets
 autograd tape the CG iterations, as a PyTorch user would; one untimed gradient through an implicit-adjoint solve
 (what dphys's linear_solve does) checks that both libraries differentiate the same step."""
 import math
+import sys
 
 import torch
 from timing import median_seconds
@@ -12,6 +13,7 @@ from torch_cg import conjugate_gradient
 CELL_SIZE = 2.0
 DT = 0.25
 DTYPE = torch.float32
+DEVICE = torch.device(sys.argv[1] if len(sys.argv) > 1 else "cpu")
 # Offsets of sample 0 in cells, (y, x): cell centres, x-faces, y-faces (as solvers/fluid_sampling.cpp).
 ORIGIN = {"centered": (0.5, 0.5), "x_faces": (0.5, 0.0), "y_faces": (0.0, 0.5)}
 
@@ -22,7 +24,7 @@ def cg_iterations(n):
 
 def sample_points(n, staggering, dtype=DTYPE):
     oy, ox = ORIGIN[staggering]
-    i = torch.arange(n, dtype=torch.float64)
+    i = torch.arange(n, dtype=torch.float64, device=DEVICE)
     y = ((i + oy) * CELL_SIZE).reshape(1, n, 1).expand(1, n, n)
     x = ((i + ox) * CELL_SIZE).reshape(1, 1, n).expand(1, n, n)
     return y.to(dtype), x.to(dtype)
@@ -131,7 +133,7 @@ def fluid_step(vx, vy, marker, pressure, solve=cg):
 
 def sampled(n, staggering, batch, f):
     y, x = sample_points(n, staggering, torch.float64)
-    b = torch.arange(batch, dtype=torch.float64).reshape(batch, 1, 1)
+    b = torch.arange(batch, dtype=torch.float64, device=DEVICE).reshape(batch, 1, 1)
     return f(b, y, x).expand(batch, n, n).to(DTYPE).contiguous()
 
 
@@ -172,10 +174,12 @@ def bench_step(name, n, batch, repeats):
         loss = (wx * nx).sum() + (wy * ny).sum()
         return torch.autograd.grad(loss, leaves)
 
-    forward_ms = 1e3 * median_seconds(repeats, lambda: fluid_step(vx, vy, marker, pressure))
-    backward_ms = 1e3 * median_seconds(repeats, forward_backward)
-    print(f"torch {name}_forward_ms {forward_ms:.1f} ms")
-    print(f"torch {name}_forward_backward_ms {backward_ms:.1f} ms")
+    sync = torch.cuda.synchronize if DEVICE.type == "cuda" else None
+    forward_ms = 1e3 * median_seconds(repeats, lambda: fluid_step(vx, vy, marker, pressure), sync)
+    backward_ms = 1e3 * median_seconds(repeats, forward_backward, sync)
+    suffix = "_cuda" if DEVICE.type == "cuda" else ""
+    print(f"torch {name}_forward{suffix}_ms {forward_ms:.1f} ms")
+    print(f"torch {name}_forward_backward{suffix}_ms {backward_ms:.1f} ms")
 
     def sum_abs(xs):
         return sum(x.double().abs().sum().item() for x in xs)

@@ -4,11 +4,18 @@ import statistics
 import time
 
 
-def median_seconds(repeats, run):
-    run()
+def median_seconds(repeats, run, synchronize=None):
+    """`synchronize`, when given, runs after each run inside the timing (torch.cuda.synchronize: count the
+    queued GPU work)."""
+    def timed():
+        run()
+        if synchronize is not None:
+            synchronize()
+
+    timed()
     samples = []
     for _ in range(repeats):
         start = time.perf_counter()
-        run()
+        timed()
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)

@@ -71,6 +71,18 @@ void gemm_strided_batched(DType dtype, std::int64_t m, std::int64_t n, std::int6
                           std::int64_t stride_b, void* c, std::int64_t ldc, std::int64_t stride_c,
                           std::int64_t batch);
 
+// ---- dense linear algebra (engine/linalg.cpp): cuBLAS and cuSOLVER, column-major as they are ----
+// The lower triangle of C (n×n, column-major) = Aᵀ·A for A (k×n, column-major, leading dimension k).
+void syrk_lower(DType dtype, std::int64_t n, std::int64_t k, const void* a, void* c);
+// Copies the lower triangle of the column-major n×n C onto its upper triangle.
+void symmetrize_lower(DType dtype, std::int64_t n, void* c);
+// Eigendecomposition of the symmetric column-major n×n A, read from its upper triangle, in place: A becomes
+// the eigenvectors (as columns), w the eigenvalues ascending. Returns LAPACK's info: 0 on success.
+int symmetric_eigen(DType dtype, std::int64_t n, void* a, void* w);
+// Thin SVD of the column-major m×n A (m ≥ n), which it overwrites: U m×n, s n descending, VT n×n. Returns
+// LAPACK's info: 0 on success.
+int thin_svd(DType dtype, std::int64_t m, std::int64_t n, void* a, void* u, void* s, void* vt);
+
 // ---- stencils (engine/stencil.h); Boundary as its integer value: 0 periodic, 1 dirichlet, 2 neumann ----
 void laplacian(DType dtype, std::int64_t images, std::int64_t ny, std::int64_t nx, int dims, double dy,
                double dx, int boundary, const void* x, void* out);

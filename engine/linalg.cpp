@@ -3,11 +3,17 @@
 #include <Eigen/Dense>
 #include <Eigen/SVD>
 #include <algorithm>
+#include <cmath>
 #include <utility>
 #include <vector>
 
+#include "engine/creation.h"
+#include "engine/device_dispatch.h"
 #include "engine/dispatch.h"
+#include "engine/elementwise.h"
+#include "engine/layout.h"
 #include "engine/parallel.h"
+#include "engine/reduce.h"
 
 namespace dphys::kernel {
 
@@ -48,10 +54,64 @@ Tensor to_vector_tensor(const Source& source, DType dtype) {
   return out;
 }
 
+// The device routes: cuSOLVER and cuBLAS work on column-major matrices, and a row-major [m, n] tensor is the
+// column-major n×m matrix aᵀ. NaN or Inf is found with one reduction: Σ 0·a is NaN exactly then.
+void check_finite_on_device(const char* op, const Tensor& a) {
+  check_device_dtype(op, a);
+  const double probe =
+      reduce(ReduceOp::sum, binary(BinaryOp::mul, a, scalar(0.0, a.dtype(), a.device())), {}, false).item();
+  DPHYS_CHECK(!std::isnan(probe), "{}: the {} matrix of shape {} on {} contains NaN or Inf", op,
+              dtype_name(a.dtype()), shape_str(a.shape()), a.device().str());
+}
+
+Svd device_svd(const Tensor& a) {
+  check_finite_on_device("svd", a);
+  const std::int64_t m = a.size(0), n = a.size(1), k = std::min(m, n);
+  const Device device = a.device();
+  // cuSOLVER's gesvd wants at least as many rows as columns: a wide a is decomposed as its column-major
+  // view aᵀ = U S Vᵀ (so u = V, v = U), a tall one after a transposed copy.
+  const bool wide = n >= m;
+  const Tensor x = wide ? a.clone() : permute(a, {1, 0});
+  const std::int64_t rows = wide ? n : m;
+  Tensor u_x = Tensor::empty({k, rows}, a.dtype(), device), s = Tensor::empty({k}, a.dtype(), device),
+         vt_x = Tensor::empty({k, k}, a.dtype(), device);
+  const int info = device_kernel::thin_svd(a.dtype(), rows, k, device_address(x), device_address(u_x),
+                                           device_address(s), device_address(vt_x));
+  DPHYS_CHECK(info == 0, "svd: cuSOLVER's gesvd did not converge for shape {} (info {})",
+              shape_str(a.shape()), info);
+  // u_x's buffer is the column-major U (rows×k), i.e. row-major Uᵀ; vt_x's is row-major V.
+  const Tensor big = permute(u_x, {1, 0});
+  return wide ? Svd{vt_x, s, big} : Svd{big, s, vt_x};
+}
+
+Eigh device_eigh(const Tensor& a) {
+  check_finite_on_device("eigh", a);
+  const std::int64_t n = a.size(0);
+  // The column-major aᵀ's upper triangle is a's lower one, the triangle the CPU route reads too.
+  const Tensor work = a.clone();
+  Tensor w = Tensor::empty({n}, a.dtype(), a.device());
+  const int info = device_kernel::symmetric_eigen(a.dtype(), n, device_address(work), device_address(w));
+  DPHYS_CHECK(info == 0, "eigh: cuSOLVER's syevd did not converge for shape {} (info {})",
+              shape_str(a.shape()), info);
+  // The eigenvectors are the columns of the column-major result: transposed in row-major terms.
+  return Eigh{w, permute(work, {1, 0})};
+}
+
+Tensor device_gram(const Tensor& a) {
+  check_finite_on_device("gram", a);
+  const std::int64_t m = a.size(0), n = a.size(1);
+  Tensor out = Tensor::empty({m, m}, a.dtype(), a.device());
+  // With A = the column-major n×m aᵀ, Aᵀ·A = a·aᵀ; syrk fills one triangle, the other is copied over.
+  device_kernel::syrk_lower(a.dtype(), m, n, device_address(a), device_address(out));
+  device_kernel::symmetrize_lower(a.dtype(), m, device_address(out));
+  return out;
+}
+
 }  // namespace
 
 Svd svd(const Tensor& a) {
   check_matrix("svd", a);
+  if (!a.device().is_cpu()) return device_svd(a);
   return dispatch_real(a.dtype(), "svd", [&](auto t) {
     using T = decltype(t);
     const Eigen::Map<const RowMatrix<T>> m = as_matrix<T>("svd", a);
@@ -68,6 +128,7 @@ Svd svd(const Tensor& a) {
 Eigh eigh(const Tensor& a) {
   check_matrix("eigh", a);
   DPHYS_CHECK(a.size(0) == a.size(1), "eigh: expected a square matrix, got shape {}", shape_str(a.shape()));
+  if (!a.device().is_cpu()) return device_eigh(a);
   return dispatch_real(a.dtype(), "eigh", [&](auto t) {
     using T = decltype(t);
     const Eigen::Map<const RowMatrix<T>> m = as_matrix<T>("eigh", a);
@@ -81,6 +142,7 @@ Eigh eigh(const Tensor& a) {
 
 Tensor gram(const Tensor& a) {
   check_matrix("gram", a);
+  if (!a.device().is_cpu()) return device_gram(a);
   const std::int64_t m = a.size(0), n = a.size(1);
   Tensor out = Tensor::empty({m, m}, a.dtype());
   dispatch_real(a.dtype(), "gram", [&](auto t) {

@@ -1,5 +1,6 @@
 #pragma once
-// Dense factorisations of real matrices on the CPU (Eigen), computed in the input's precision (f32 or f64).
+// Dense factorisations of real matrices, computed in the input's precision (f32 or f64): Eigen on the CPU,
+// cuSOLVER's gesvd and syevd and cuBLAS's syrk on a GPU.
 // These are kernels, not differentiable ops: results carry no gradient history and there is no backward
 // rule (an input that requires grad is read as plain data). Inputs containing NaN or Inf are refused.
 #include "engine/tensor.h"

@@ -50,11 +50,17 @@ void Module::train(bool training) {
 }
 
 void Module::to(Device device) {
-  for (const auto& [name, tensor] : named_parameters())
-    DPHYS_CHECK(tensor.device() == device,
-                "Module::to: cannot move parameter {} (shape {}) from {} to {}: this build "
-                "has only the CPU backend",
-                name, shape_str(tensor.shape()), tensor.device().str(), device.str());
+  // Every handle to a parameter shares its TensorImpl (layers keep their own copies of the handles), so the
+  // storage is swapped inside it; the leaf node and its identity stay. Accumulated gradients are dropped.
+  const auto move = [device](const NamedTensors& tensors) {
+    for (const auto& [name, tensor] : tensors) {
+      if (tensor.device() == device) continue;
+      tensor.impl().storage = tensor.to(device).storage();
+      tensor.impl().grad.reset();
+    }
+  };
+  move(named_parameters());
+  move(named_buffers());
 }
 
 void Module::zero_grad() {

@@ -27,7 +27,8 @@ class Module {
   void train(bool training = true);
   void eval() { train(false); }
   bool is_training() const { return training_; }
-  // Moves parameters and buffers (only the CPU exists in this build: other devices raise an error).
+  // Moves parameters and buffers to `device` in place: handles held elsewhere (optimizers, layers) see the
+  // move. Accumulated gradients are dropped.
   void to(Device device);
   void zero_grad();
 

@@ -12,6 +12,7 @@
 #include "autodiff/grad_mode.h"
 #include "autodiff/ops.h"
 #include "autodiff/transforms.h"
+#include "engine/device_memory.h"
 #include "engine/dispatch.h"
 #include "engine/linalg.h"
 
@@ -57,15 +58,34 @@ void check_output(const Tensor& y, std::int64_t batch, const char* method) {
       method, dtype_name(y.dtype()), shape_str(y.shape()), batch);
 }
 
-Tensor one_hot(const Shape& shape, DType dtype, std::int64_t index) {
+Tensor one_hot(const Shape& shape, DType dtype, std::int64_t index, Device device) {
   Tensor t = zeros(shape, dtype);
   dispatch_real(dtype, "stacked_jacobian", [&](auto v) { t.data<decltype(v)>()[index] = 1; });
-  return t;
+  return t.to(device);
+}
+
+// A Jacobian on a device starts zeroed and receives each gradient block by a device-to-device copy.
+void write_row_on_device(const Tensor& jacobian, std::int64_t row, const std::vector<Tensor>& grads,
+                         const Layout& layout) {
+  double* out = static_cast<double*>(jacobian.storage()->data()) + row * layout.total;
+  for (std::size_t i = 0; i < grads.size(); ++i) {
+    if (!grads[i].defined()) continue;
+    const Tensor g = cast(grads[i], DType::f64);
+    device_memory::copy(out + layout.offsets[i], jacobian.device(), g.storage()->data(), g.device(),
+                        static_cast<std::size_t>(g.numel()) * sizeof(double));
+  }
+}
+
+// J on the input's device: uninitialised on the CPU, where every row is written whole, zeroed on a device.
+Tensor jacobian_storage(std::int64_t rows, std::int64_t columns, Device device) {
+  return device.is_cpu() ? Tensor::empty({rows, columns}, DType::f64)
+                         : zeros({rows, columns}, DType::f64, device);
 }
 
 // Writes the gradients of one output element (one per parameter; undefined = zero) as row `row` of J.
 void write_row(const Tensor& jacobian, std::int64_t row, const std::vector<Tensor>& grads,
                const Layout& layout) {
+  if (!jacobian.device().is_cpu()) return write_row_on_device(jacobian, row, grads, layout);
   double* out = jacobian.data<double>() + row * layout.total;
   for (std::size_t i = 0; i < grads.size(); ++i) {
     double* block = out + layout.offsets[i];
@@ -85,6 +105,7 @@ void write_row(const Tensor& jacobian, std::int64_t row, const std::vector<Tenso
 void write_rows(const Tensor& jacobian, std::int64_t first, const Tensor& y, const Layout& layout) {
   const std::int64_t n = y.numel();
   if (!y.requires_grad()) {
+    if (!jacobian.device().is_cpu()) return;  // zeroed when made
     std::fill(jacobian.data<double>() + first * layout.total,
               jacobian.data<double>() + (first + n) * layout.total, 0.0);
     return;
@@ -93,7 +114,8 @@ void write_rows(const Tensor& jacobian, std::int64_t first, const Tensor& y, con
   for (std::int64_t k = 0; k < n; ++k) {
     options.retain_graph = k + 1 < n;
     write_row(jacobian, first + k,
-              run_backward({y}, {one_hot(y.shape(), y.dtype(), k)}, layout.parameters, options), layout);
+              run_backward({y}, {one_hot(y.shape(), y.dtype(), k, y.device())}, layout.parameters, options),
+              layout);
   }
 }
 
@@ -138,7 +160,7 @@ StackedJacobian per_example_jacobian(nn::Module& network, const HigPhysics& phys
     dtype = probe.dtype();
   }
   const std::int64_t outputs = shape_numel(shape);
-  StackedJacobian result{Tensor::empty({batch * outputs, layout.total}, DType::f64), Tensor()};
+  StackedJacobian result{jacobian_storage(batch * outputs, layout.total, input.device()), Tensor()};
   std::vector<Tensor> ys(batch);
   for_each_example(batch, [&](std::int64_t b) {
     GradModeGuard record(true);
@@ -158,7 +180,7 @@ StackedJacobian whole_batch_jacobian(nn::Module& network, const HigPhysics& phys
   GradModeGuard record(true);
   const Tensor y = physics(network(input), state);
   check_output(y, input.size(0), "whole_batch");
-  StackedJacobian result{Tensor::empty({y.numel(), layout.total}, DType::f64), y.detach()};
+  StackedJacobian result{jacobian_storage(y.numel(), layout.total, input.device()), y.detach()};
   write_rows(result.jacobian, 0, y, layout);
   return result;
 }
@@ -240,7 +262,8 @@ JacobianPower apply_jacobian_power(const Tensor& jacobian, const Tensor& v,
   }
   const double s1 = out.singular_values.to_vector<double>().front();
   const double prefactor = options.beta == 0 || s1 == 0 ? 1.0 : std::pow(s1, options.beta);
-  const Tensor c = from_vector(coefficients, {static_cast<std::int64_t>(coefficients.size()), 1}, DType::f64);
+  const Tensor c = from_vector(coefficients, {static_cast<std::int64_t>(coefficients.size()), 1}, DType::f64)
+                       .to(j.device());
   // svd: d = V c. gram: d = Jᵀ (U c), computed as (U c)ᵀ J without transposing J.
   const Tensor d = solver == HigSolver::svd ? matmul(basis, c) : matmul(transpose(matmul(basis, c)), j);
   out.result = reshape(d, {cols}) * prefactor;

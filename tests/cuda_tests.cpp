@@ -5,7 +5,10 @@
 #include <functional>
 
 #include "engine/cg_kernels.h"
+#include "engine/linalg.h"
 #include "engine/stencil.h"
+#include "nn/architectures.h"
+#include "optim/hig.h"
 #include "solvers/fluid_advection.h"
 #include "solvers/fluid_step.h"
 #include "solvers/linear_solve.h"
@@ -60,6 +63,12 @@ void check_agrees(const Tensor& on_device, const Tensor& on_cpu, double toleranc
 }
 
 double tolerance(DType dtype) { return dtype == DType::f32 ? 2e-6 : 1e-14; }
+
+Tensor eye_like(std::int64_t n, DType dtype) {
+  std::vector<double> values(n * n, 0.0);
+  for (std::int64_t i = 0; i < n; ++i) values[i * n + i] = 1.0;
+  return from_vector(values, {n, n}, dtype);
+}
 
 // Runs f on CPU inputs and on their device copies and compares the results.
 void check_op(const std::function<Tensor(const std::vector<Tensor>&)>& f, const std::vector<Tensor>& inputs,
@@ -495,6 +504,80 @@ TEST_CASE("a fluid rollout with obstacles and its checkpointed gradient agree be
     for (std::size_t i = 0; i < cpu_results.size(); ++i) {
       CAPTURE(i);
       check_agrees(device_results[i], cpu_results[i], 1e-9);
+    }
+  }
+}
+
+TEST_CASE("device svd, eigh and gram (cuSOLVER, cuBLAS) agree with the CPU's") {
+  if (!device_present()) return;
+  std::uint64_t seed = 140;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    const double tol = dtype == DType::f32 ? 2e-5 : 1e-12;
+    for (const Shape& shape : {Shape{5, 8}, Shape{8, 5}, Shape{6, 6}}) {
+      CAPTURE(shape_str(shape));
+      const Tensor a = random_tensor(shape, dtype, ++seed);
+      const kernel::Svd cpu = kernel::svd(a), device = kernel::svd(a.to(gpu));
+      check_agrees(device.s, cpu.s, tol);
+      // Singular vectors are unique up to sign: compare the reconstruction and orthonormality instead.
+      const Tensor rebuilt = matmul(device.u * unsqueeze(device.s, 0), transpose(device.v));
+      check_agrees(rebuilt, a, tol * 10);
+      const std::int64_t k = std::min(shape[0], shape[1]);
+      check_agrees(matmul(transpose(device.u), device.u), eye_like(k, dtype), tol * 10);
+      check_agrees(matmul(transpose(device.v), device.v), eye_like(k, dtype), tol * 10);
+    }
+    // eigh reads the lower triangle only: garbage above the diagonal must not matter.
+    const Tensor b = random_tensor({7, 7}, dtype, ++seed);
+    const Tensor symmetric = matmul(b, transpose(b));
+    std::vector<double> lower = cast(symmetric, DType::f64).to_vector<double>();
+    for (int i = 0; i < 7; ++i)
+      for (int j = i + 1; j < 7; ++j) lower[i * 7 + j] = 100.0 + j;
+    const Tensor garbled = from_vector(lower, {7, 7}, dtype);
+    const kernel::Eigh cpu_eigh = kernel::eigh(garbled), device_eigh = kernel::eigh(garbled.to(gpu));
+    check_agrees(device_eigh.eigenvalues, cpu_eigh.eigenvalues, tol * 10);
+    check_agrees(matmul(device_eigh.eigenvectors * unsqueeze(device_eigh.eigenvalues, 0),
+                        transpose(device_eigh.eigenvectors)),
+                 symmetric, tol * 100);
+
+    const Tensor wide = random_tensor({6, 40}, dtype, ++seed);
+    const Tensor gram = kernel::gram(wide.to(gpu));
+    check_agrees(gram, kernel::gram(wide), tol);
+    CHECK(test::max_abs_diff(gram, transpose(gram)) == 0.0);
+  }
+  const Tensor broken = from_vector({1.0, NAN, 0.0, 1.0}, {2, 2}, DType::f64).to(gpu);
+  CHECK(contains(error_message([&] { kernel::svd(broken); }), "NaN"));
+  CHECK(contains(error_message([&] { kernel::eigh(broken); }), "NaN"));
+}
+
+TEST_CASE("a HIG step on the device equals the CPU's, through the SVD and the Gram routes") {
+  if (!device_present()) return;
+  for (optim::HigSolver solver : {optim::HigSolver::svd, optim::HigSolver::gram}) {
+    CAPTURE(static_cast<int>(solver));
+    const auto run = [solver](Device device) {
+      Generator gen(150);
+      nn::MlpOptions mlp;
+      mlp.activation = nn::Activation::tanh;
+      const auto network = nn::make_mlp(3, {8}, 2, gen, mlp, DType::f64);
+      network->to(device);
+      const Tensor input = random_tensor({5, 3}, DType::f64, 151).to(device);
+      const Tensor target = random_tensor({5, 2}, DType::f64, 152).to(device);
+      optim::HigOptions options;
+      options.lr = 0.5;
+      options.power.solver = solver;
+      optim::HigTrainer trainer(
+          *network, [](const Tensor& u, const Tensor&) { return sin(u) * 2.0; },
+          [](const Tensor& y, const Tensor& t) { return sum(square(y - t), {1}) * 0.5; }, options);
+      const optim::HigReport report = trainer.step(input, target);
+      std::vector<Tensor> results{scalar(report.loss, DType::f64),
+                                  scalar(report.largest_singular_value, DType::f64),
+                                  scalar(static_cast<double>(report.kept), DType::f64)};
+      for (const Tensor& p : network->parameters()) results.push_back(p.to(Device::cpu()));
+      return results;
+    };
+    const auto cpu = run(Device::cpu()), device = run(gpu);
+    REQUIRE(cpu.size() == device.size());
+    for (std::size_t i = 0; i < cpu.size(); ++i) {
+      CAPTURE(i);
+      CHECK(test::max_abs_diff(device[i], cpu[i]) < 1e-10 * (1 + test::max_abs(cpu[i])));
     }
   }
 }

@@ -1,4 +1,4 @@
-// GEMM on the GPU through cuBLAS (64-bit-index API), on the default stream like every other kernel.
+// GEMM and SYRK on the GPU through cuBLAS (64-bit-index API), on the default stream like every other kernel.
 #include <cublas_v2.h>
 
 #include "engine/device_kernels.h"
@@ -45,6 +45,21 @@ void gemm_strided_batched(DType dtype, std::int64_t m, std::int64_t n, std::int6
                                             static_cast<const double*>(b), ldb, stride_b, &zero,
                                             static_cast<double*>(c), ldc, stride_c, batch),
                "matmul");
+}
+
+void syrk_lower(DType dtype, std::int64_t n, std::int64_t k, const void* a, void* c) {
+  if (n == 0) return;
+  if (dtype == DType::f32) {
+    const float one = 1, zero = 0;
+    check_cublas(cublasSsyrk_64(handle(), CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, n, k, &one,
+                                static_cast<const float*>(a), k, &zero, static_cast<float*>(c), n),
+                 "gram");
+    return;
+  }
+  const double one = 1, zero = 0;
+  check_cublas(cublasDsyrk_64(handle(), CUBLAS_FILL_MODE_LOWER, CUBLAS_OP_T, n, k, &one,
+                              static_cast<const double*>(a), k, &zero, static_cast<double*>(c), n),
+               "gram");
 }
 
 }  // namespace dphys::device_kernel
