@@ -120,9 +120,9 @@ Tensor upsample_axis_linear(const Tensor& x, int axis, std::int64_t factor) {
   }
   Shape weight_shape(x.dim(), 1);
   weight_shape[axis] = m;
-  const Tensor wu = from_vector(weight_upper, weight_shape, x.dtype());
-  return index_select(x, axis, from_indices(lower, {m})) * (1.0 - wu) +
-         index_select(x, axis, from_indices(upper, {m})) * wu;
+  const Tensor wu = from_vector(weight_upper, weight_shape, x.dtype()).to(x.device());
+  return index_select(x, axis, from_indices(lower, {m}).to(x.device())) * (1.0 - wu) +
+         index_select(x, axis, from_indices(upper, {m}).to(x.device())) * wu;
 }
 
 }  // namespace

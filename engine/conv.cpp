@@ -3,8 +3,11 @@
 #include <Eigen/Core>
 #include <vector>
 
+#include "engine/device_dispatch.h"
 #include "engine/dispatch.h"
 #include "engine/elementwise.h"
+#include "engine/layout.h"
+#include "engine/matmul.h"
 
 namespace dphys::kernel {
 
@@ -68,11 +71,27 @@ void check_pair(const char* op, const Tensor& a, const Tensor& b) {
               dtype_name(a.dtype()), dtype_name(b.dtype()), shape_str(a.shape()), shape_str(b.shape()));
 }
 
+// On a device the whole batch is unfolded at once, [B, rows, cols], and the products are batched GEMMs.
+device_kernel::ConvShape device_shape(const ConvGeometry& g) {
+  return {g.batch, g.channels, g.in_h, g.in_w, g.kh, g.kw, g.out_h, g.out_w, g.stride};
+}
+
+Tensor unfold_on_device(const Tensor& x, const ConvGeometry& g) {
+  check_device_dtype("conv2d", x);
+  Tensor cols = Tensor::empty({g.batch, g.rows(), g.cols()}, x.dtype(), x.device());
+  device_kernel::unfold(x.dtype(), device_shape(g), device_address(x), device_address(cols));
+  return cols;
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x, const Tensor& w, std::int64_t stride) {
   check_pair("conv2d", x, w);
   const ConvGeometry g = geometry("conv2d", x.shape(), w.shape(), stride);
+  if (!x.device().is_cpu()) {
+    const Tensor y = matmul(reshape(w, {g.out_channels, g.rows()}), unfold_on_device(x, g));
+    return reshape(y, {g.batch, g.out_channels, g.out_h, g.out_w});
+  }
   Tensor out = Tensor::empty({g.batch, g.out_channels, g.out_h, g.out_w}, x.dtype(), x.device());
   dispatch_real(x.dtype(), "conv2d", [&](auto t) {
     using T = decltype(t);
@@ -102,6 +121,13 @@ Tensor conv2d_input_grad(const Tensor& grad, const Tensor& w, std::int64_t strid
               "conv2d_input_grad: gradient {} does not match weight {} on a {}x{} input",
               shape_str(grad.shape()), shape_str(w.shape()), in_h, in_w);
   Tensor out = Tensor::empty({g.batch, g.channels, in_h, in_w}, grad.dtype(), grad.device());
+  if (!grad.device().is_cpu()) {
+    check_device_dtype("conv2d_input_grad", grad);
+    const Tensor cols = matmul(permute(reshape(w, {g.out_channels, g.rows()}), {1, 0}),
+                               reshape(grad, {g.batch, g.out_channels, g.cols()}));
+    device_kernel::fold(grad.dtype(), device_shape(g), device_address(cols), device_address(out));
+    return out;
+  }
   fill(out, 0.0);
   dispatch_real(grad.dtype(), "conv2d_input_grad", [&](auto t) {
     using T = decltype(t);
@@ -132,6 +158,13 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad, std::int64_t stri
   DPHYS_CHECK(grad.shape()[2] == g.out_h && grad.shape()[3] == g.out_w,
               "conv2d_weight_grad: gradient {} does not match input {} with a {}x{} kernel",
               shape_str(grad.shape()), shape_str(x.shape()), kh, kw);
+  if (!x.device().is_cpu()) {
+    // Σ_b g_b · unfold(x_b)ᵀ as one product: g as [O, B·N] times the unfolded batch as [B·N, rows].
+    const Tensor g_rows = reshape(permute(reshape(grad, {g.batch, g.out_channels, g.cols()}), {1, 0, 2}),
+                                  {g.out_channels, g.batch * g.cols()});
+    const Tensor cols = reshape(permute(unfold_on_device(x, g), {0, 2, 1}), {g.batch * g.cols(), g.rows()});
+    return reshape(matmul(g_rows, cols), {g.out_channels, g.channels, kh, kw});
+  }
   Tensor out = Tensor::empty({g.out_channels, g.channels, kh, kw}, x.dtype(), x.device());
   dispatch_real(x.dtype(), "conv2d_weight_grad", [&](auto t) {
     using T = decltype(t);

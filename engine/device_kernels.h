@@ -56,6 +56,14 @@ void axis_map_gather(DType dtype, const AxisMapIndexing& index, const std::int64
 void axis_map_scatter_add(DType dtype, const AxisMapIndexing& index, const std::int64_t* maps, const void* g,
                           void* out);
 
+// Along the middle axis of [outer, ·, inner] views: out[a, k, b] = x[a, index[a, k, b], b] (gather) and
+// out[a, index[a, k, b], b] += src[a, k, b] (scatter_add, atomically). `failed` (one zeroed i64) becomes
+// nonzero when an index is outside [0, n_x).
+void gather_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
+                 const void* x, const std::int64_t* index, void* out, std::int64_t* failed);
+void scatter_add_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
+                      const void* src, const std::int64_t* index, void* out, std::int64_t* failed);
+
 // Reduces the middle axis of x viewed as [outer, n, inner]; f32 sums accumulate in f64, NaN propagates
 // through max and min.
 void reduce_middle(ReduceOp op, DType dtype, std::int64_t outer, std::int64_t n, std::int64_t inner,
@@ -82,6 +90,16 @@ int symmetric_eigen(DType dtype, std::int64_t n, void* a, void* w);
 // Thin SVD of the column-major m×n A (m ≥ n), which it overwrites: U m×n, s n descending, VT n×n. Returns
 // LAPACK's info: 0 on success.
 int thin_svd(DType dtype, std::int64_t m, std::int64_t n, void* a, void* u, void* s, void* vt);
+
+// ---- convolution (engine/conv.cpp): im2col for the whole batch, and its adjoint ----
+struct ConvShape {
+  std::int64_t batch, channels, in_h, in_w, kh, kw, out_h, out_w, stride;
+};
+// cols[b, (c, p, q), (i, j)] = x[b, c, i·s + p, j·s + q]
+void unfold(DType dtype, const ConvShape& shape, const void* x, void* cols);
+// x[b, c, y, x] = Σ cols[b, (c, p, q), (i, j)] over i·s + p = y, j·s + q = x (one thread per input element,
+// no atomics).
+void fold(DType dtype, const ConvShape& shape, const void* cols, void* x);
 
 // ---- stencils (engine/stencil.h); Boundary as its integer value: 0 periodic, 1 dirichlet, 2 neumann ----
 void laplacian(DType dtype, std::int64_t images, std::int64_t ny, std::int64_t nx, int dims, double dy,

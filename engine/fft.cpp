@@ -3,6 +3,7 @@
 #include <unsupported/Eigen/FFT>
 #include <vector>
 
+#include "engine/device_dispatch.h"
 #include "engine/elementwise.h"
 #include "engine/parallel.h"
 
@@ -13,6 +14,7 @@ namespace {
 using Complex = std::complex<double>;
 
 void check_real(const char* op, const Tensor& x, int dims) {
+  check_host(op, x);
   DPHYS_CHECK(is_floating(x.dtype()) && !is_complex(x.dtype()) && x.dim() >= dims,
               "{}: expected a real tensor with at least {} axes, got {} of shape {}", op, dims,
               dtype_name(x.dtype()), shape_str(x.shape()));
@@ -21,6 +23,7 @@ void check_real(const char* op, const Tensor& x, int dims) {
 }
 
 void check_spectrum(const char* op, const Tensor& s, int dims, std::int64_t n) {
+  check_host(op, s);
   DPHYS_CHECK(is_complex(s.dtype()) && s.dim() >= dims && n >= 1 && s.shape().back() == n / 2 + 1,
               "{}: spectrum of dtype {} and shape {} does not hold real signals of length {}", op,
               dtype_name(s.dtype()), shape_str(s.shape()), n);

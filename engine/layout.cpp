@@ -315,16 +315,16 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
   check_index_tensor("index_select", x, index);
   axis = normalize_axis(axis, x.dim(), "index_select", x.shape());
   DPHYS_CHECK(index.dim() == 1, "index_select: index must be 1-D, got shape {}", shape_str(index.shape()));
-  const std::int64_t* idx = index.data<std::int64_t>();
-  for (std::int64_t k = 0; k < index.numel(); ++k)
-    check_index_range("index_select", idx[k], x.shape()[axis], axis, x.shape());
+  // The indices become an axis map on the host, wherever they live (a copy from the device).
+  const std::vector<std::int64_t> idx = index.to_vector<std::int64_t>();
+  for (std::int64_t k : idx) check_index_range("index_select", k, x.shape()[axis], axis, x.shape());
   AxisMaps maps;
   for (int d = 0; d < x.dim(); ++d) {
     std::vector<std::int64_t> m(x.shape()[d]);
     for (std::int64_t i = 0; i < x.shape()[d]; ++i) m[i] = i;
     maps.push_back(std::move(m));
   }
-  maps[axis].assign(idx, idx + index.numel());
+  maps[axis] = idx;
   return axis_map_gather(x, maps, 0.0);
 }
 
@@ -334,6 +334,16 @@ Tensor gather(const Tensor& x, int axis, const Tensor& index) {
   check_same_but_axis("gather", x.shape(), index.shape(), axis);
   Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());
   const AxisSplit xs(x.shape(), axis), is(index.shape(), axis);
+  if (!x.device().is_cpu()) {
+    check_device_dtype("gather", x, true);
+    const Tensor failed = zeros({1}, DType::i64, x.device());
+    device_kernel::gather_axis(x.dtype(), is.outer, xs.n, is.n, is.inner, device_address(x),
+                               static_cast<const std::int64_t*>(device_address(index)), device_address(out),
+                               static_cast<std::int64_t*>(device_address(failed)));
+    DPHYS_CHECK(failed.item() == 0, "gather: an index is out of range for axis {} of shape {}", axis,
+                shape_str(x.shape()));
+    return out;
+  }
   const std::int64_t* idx = index.data<std::int64_t>();
   dispatch_all(x.dtype(), "gather", [&](auto t) {
     using T = decltype(t);
@@ -362,6 +372,16 @@ Tensor scatter_add(const Tensor& base, int axis, const Tensor& index, const Tens
   check_same_but_axis("scatter_add", base.shape(), src.shape(), axis);
   Tensor out = base.clone();
   const AxisSplit os(base.shape(), axis), is(index.shape(), axis);
+  if (!base.device().is_cpu()) {
+    check_device_dtype("scatter_add", base);
+    const Tensor failed = zeros({1}, DType::i64, base.device());
+    device_kernel::scatter_add_axis(base.dtype(), is.outer, os.n, is.n, is.inner, device_address(src),
+                                    static_cast<const std::int64_t*>(device_address(index)),
+                                    device_address(out), static_cast<std::int64_t*>(device_address(failed)));
+    DPHYS_CHECK(failed.item() == 0, "scatter_add: an index is out of range for axis {} of shape {}", axis,
+                shape_str(base.shape()));
+    return out;
+  }
   const std::int64_t* idx = index.data<std::int64_t>();
   dispatch_floating(base.dtype(), "scatter_add", [&](auto t) {
     using T = decltype(t);

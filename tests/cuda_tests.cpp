@@ -4,7 +4,11 @@
 #include <cmath>
 #include <functional>
 
+#include "autodiff/nn_ops.h"
 #include "engine/cg_kernels.h"
+#include "engine/conv.h"
+#include "engine/fft.h"
+#include "engine/layout.h"
 #include "engine/linalg.h"
 #include "engine/stencil.h"
 #include "nn/architectures.h"
@@ -582,10 +586,74 @@ TEST_CASE("a HIG step on the device equals the CPU's, through the SVD and the Gr
   }
 }
 
+TEST_CASE("device convolutions and their adjoints agree with the CPU, with strides") {
+  if (!device_present()) return;
+  std::uint64_t seed = 160;
+  for (DType dtype : {DType::f32, DType::f64})
+    for (std::int64_t stride : {1, 2}) {
+      CAPTURE(stride);
+      const double tol = dtype == DType::f32 ? 1e-5 : 1e-13;
+      const Tensor x = random_tensor({2, 3, 9, 8}, dtype, ++seed),
+                   w = random_tensor({4, 3, 3, 2}, dtype, ++seed);
+      const Tensor y = kernel::conv2d(x, w, stride);
+      check_op([stride](const std::vector<Tensor>& in) { return kernel::conv2d(in[0], in[1], stride); },
+               {x, w}, tol);
+      const Tensor g = random_tensor(y.shape(), dtype, ++seed);
+      check_op(
+          [stride](const std::vector<Tensor>& in) {
+            return kernel::conv2d_input_grad(in[0], in[1], stride, 9, 8);
+          },
+          {g, w}, tol);
+      check_op(
+          [stride](const std::vector<Tensor>& in) {
+            return kernel::conv2d_weight_grad(in[0], in[1], stride, 3, 2);
+          },
+          {x, g}, tol);
+    }
+}
+
+TEST_CASE("a small CNN's gradients (conv, pooling, upsampling, index ops) agree between the devices") {
+  if (!device_present()) return;
+  const auto loss = [](const std::vector<Tensor>& p) {
+    Tensor h = leaky_relu(conv2d(p[0], p[1], p[2], 1, 1, ConvPadding::circular), 0.1);
+    h = max_pool2d(h, 2) + avg_pool2d(h, 2);
+    h = upsample_linear(h, 2) + upsample_nearest(h, 2);
+    const Tensor picked = index_select(h, 1, from_indices({2, 0, 2}, {3}).to(p[0].device()));
+    return sum(square(picked)) + sum(gather(h, 3, p[3]) * 0.5);
+  };
+  const Tensor index = from_indices({0, 5, 3, 7, 1, 2, 6, 4}, {1, 1, 1, 8});
+  std::vector<Tensor> params{random_tensor({2, 3, 8, 8}, DType::f64, 170),
+                             random_tensor({4, 3, 3, 3}, DType::f64, 171),
+                             random_tensor({4}, DType::f64, 172), kernel::broadcast_to(index, {2, 4, 8, 8})};
+  std::vector<Tensor> on_device;
+  for (const Tensor& x : params) on_device.push_back(x.to(gpu));
+  const auto grads_of = [&loss](const std::vector<Tensor>& in) {
+    auto [value, grads] = value_and_grad(
+        [&](const std::vector<Tensor>& v) {
+          return loss({v[0], v[1], v[2], in[3]});
+        },
+        {in[0], in[1], in[2]});
+    grads.insert(grads.begin(), value);
+    return grads;
+  };
+  const auto cpu = grads_of(params), device = grads_of(on_device);
+  for (std::size_t i = 0; i < cpu.size(); ++i) {
+    CAPTURE(i);
+    check_agrees(device[i], cpu[i], 1e-12);
+  }
+  // scatter_add against the CPU, and an index out of range is an error on the device too.
+  const Tensor base = random_tensor({3, 5}, DType::f64, 173), src = random_tensor({3, 4}, DType::f64, 174);
+  const Tensor where_to = from_indices({0, 4, 4, 1, 2, 2, 2, 0, 3, 1, 0, 4}, {3, 4});
+  check_op([](const std::vector<Tensor>& in) { return kernel::scatter_add(in[0], 1, in[1], in[2]); },
+           {base, where_to, src}, 1e-15);
+  const Tensor bad = from_indices({0, 5, 1, 1, 2, 0}, {3, 2}).to(gpu);
+  CHECK(contains(error_message([&] { kernel::gather(base.to(gpu), 1, bad); }), "out of range"));
+}
+
 TEST_CASE("ops without a device kernel, and complex arithmetic on the device, say so") {
   if (!device_present()) return;
   const Tensor x = random_tensor({8}, DType::f64, 80).to(gpu);
-  CHECK(contains(error_message([&] { index_select(x, 0, from_indices({1}, {1}).to(gpu)); }), "cuda:0"));
+  CHECK(contains(error_message([&] { kernel::rfft(x); }), "cuda:0"));
   const Tensor z = cast(random_tensor({4}, DType::f64, 81), DType::c128).to(gpu);
   const std::string message = error_message([&] { exp(z); });
   CHECK(contains(message, "c128"));

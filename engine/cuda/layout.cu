@@ -57,7 +57,59 @@ void axis_map_scatter_add_typed(const AxisMapIndexing& index, const std::int64_t
   });
 }
 
+template <class T>
+void gather_typed(std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner, const T* x,
+                  const std::int64_t* index, T* out, std::int64_t* failed) {
+  for_each("gather", outer * n_index * inner, [=] DPHYS_HOST_DEVICE(std::int64_t at) {
+    const std::int64_t a = at / (n_index * inner), b = at % inner, k = index[at];
+    if (k < 0 || k >= n_x) {
+      *failed = 1;
+      out[at] = T(0);
+      return;
+    }
+    out[at] = x[(a * n_x + k) * inner + b];
+  });
+}
+
+template <class T>
+void scatter_add_typed(std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
+                       const T* src, const std::int64_t* index, T* out, std::int64_t* failed) {
+  for_each("scatter_add", outer * n_index * inner, [=] DPHYS_HOST_DEVICE(std::int64_t at) {
+    const std::int64_t a = at / (n_index * inner), b = at % inner, k = index[at];
+    if (k < 0 || k >= n_x) {
+      *failed = 1;
+      return;
+    }
+    atomic_add(out + (a * n_x + k) * inner + b, src[at]);
+  });
+}
+
 }  // namespace
+
+void gather_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
+                 const void* x, const std::int64_t* index, void* out, std::int64_t* failed) {
+  switch (dtype) {
+    case DType::f32:
+      return gather_typed(outer, n_x, n_index, inner, static_cast<const float*>(x), index,
+                          static_cast<float*>(out), failed);
+    case DType::f64:
+      return gather_typed(outer, n_x, n_index, inner, static_cast<const double*>(x), index,
+                          static_cast<double*>(out), failed);
+    default:
+      return gather_typed(outer, n_x, n_index, inner, static_cast<const std::int64_t*>(x), index,
+                          static_cast<std::int64_t*>(out), failed);
+  }
+}
+
+void scatter_add_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index,
+                      std::int64_t inner, const void* src, const std::int64_t* index, void* out,
+                      std::int64_t* failed) {
+  if (dtype == DType::f32)
+    return scatter_add_typed(outer, n_x, n_index, inner, static_cast<const float*>(src), index,
+                             static_cast<float*>(out), failed);
+  scatter_add_typed(outer, n_x, n_index, inner, static_cast<const double*>(src), index,
+                    static_cast<double*>(out), failed);
+}
 
 void strided_copy(std::size_t element_size, const Indexing<2>& index, const void* in, void* out) {
   switch (element_size) {
