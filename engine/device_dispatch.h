@@ -19,15 +19,6 @@ inline void check_device_dtype(const char* op, const Tensor& x, bool allow_index
               shape_str(x.shape()), x.device().str());
 }
 
-// For kernels with no device version yet, checked before any parallel region (an exception thrown inside
-// one would end the process instead of reaching the caller).
-inline void check_host(const char* op, const Tensor& x) {
-  DPHYS_CHECK(x.device().is_cpu(),
-              "{}: no CUDA kernel yet; the {} tensor of shape {} is on {} (compute this op on "
-              "the CPU: to(Device::cpu()))",
-              op, dtype_name(x.dtype()), shape_str(x.shape()), x.device().str());
-}
-
 // The iteration over `shape` with operands walked by `strides`, adjacent axes merged where every operand
 // allows it.
 template <std::size_t N>

@@ -38,6 +38,9 @@ void add_scaled(DType dtype, const Indexing<1>& index, double alpha, const void*
 void scale(DType dtype, std::int64_t n, double factor, void* a);
 void fill(DType dtype, std::int64_t n, double value, void* a);
 
+// out[i] = (x[i], 0): a real f32 or f64 array into complex of the same precision.
+void real_to_complex(DType real, std::int64_t n, const void* x, void* out);
+
 // out[offset 1] = in[offset 0] for elements of `element_size` bytes (4, 8 or 16).
 void strided_copy(std::size_t element_size, const Indexing<2>& index, const void* in, void* out);
 // Where axis_map_gather reads: output shape, x's strides, and where each axis's map starts in `maps`.
@@ -90,6 +93,20 @@ int symmetric_eigen(DType dtype, std::int64_t n, void* a, void* w);
 // Thin SVD of the column-major m×n A (m ≥ n), which it overwrites: U m×n, s n descending, VT n×n. Returns
 // LAPACK's info: 0 on success.
 int thin_svd(DType dtype, std::int64_t m, std::int64_t n, void* a, void* u, void* s, void* vt);
+
+// ---- FFT (engine/fft.cpp): cuFFT in double precision (f64 and c128), unnormalised as cuFFT is ----
+// Batched over `rows` contiguous rows: r2c maps n reals to n/2 + 1 bins, c2r is its inverse (it overwrites
+// its input, and its input must be Hermitian-consistent: see drop_self_mirrored_imaginary), c2c transforms
+// rows of n bins in place.
+void fft_r2c(std::int64_t rows, std::int64_t n, const void* in, void* out);
+void fft_c2r(std::int64_t rows, std::int64_t n, void* in, void* out);
+void fft_c2c(std::int64_t rows, std::int64_t n, void* data, bool inverse);
+// Zeroes the imaginary parts of the bins of each row (of `half` bins, signals of length n) that are their own
+// mirror: bin 0 and, for even n, bin n/2. A real inverse transform keeps only their real parts.
+void drop_self_mirrored_imaginary(std::int64_t rows, std::int64_t half, std::int64_t n, void* spectrum);
+// out[i] = spectrum[offset 0] · multiplier[offset 1]: a c128 spectrum times an f64 or c128 multiplier.
+void complex_multiply(const Indexing<2>& index, const void* spectrum, const void* multiplier,
+                      bool complex_multiplier, void* out);
 
 // ---- convolution (engine/conv.cpp): im2col for the whole batch, and its adjoint ----
 struct ConvShape {

@@ -279,9 +279,22 @@ Tensor cast(const Tensor& x, DType dtype) {
   if (dtype == x.dtype()) return x;
   Tensor out = Tensor::empty(x.shape(), dtype, x.device());
   if (!x.device().is_cpu()) {
-    check_device_dtype("cast", x, true);
-    check_device_dtype("cast", out, true);
-    device_kernel::cast(x.dtype(), dtype, x.numel(), device_address(x), device_address(out));
+    // Complex numbers are pairs of reals: between complex types the components are cast; a real becomes
+    // (x, 0) in its own precision first.
+    DPHYS_CHECK(!is_complex(x.dtype()) || is_complex(dtype),
+                "cast: {} to {} would drop the imaginary part; take real() explicitly", dtype_name(x.dtype()),
+                dtype_name(dtype));
+    const auto component = [](DType d) { return d == DType::c64 ? DType::f32 : DType::f64; };
+    if (is_complex(x.dtype())) {
+      device_kernel::cast(component(x.dtype()), component(dtype), 2 * x.numel(), device_address(x),
+                          device_address(out));
+    } else if (is_complex(dtype)) {
+      const Tensor real = cast(x, component(dtype));
+      device_kernel::real_to_complex(component(dtype), x.numel(), device_address(real), device_address(out));
+    } else {
+      check_device_dtype("cast", x, true);
+      device_kernel::cast(x.dtype(), dtype, x.numel(), device_address(x), device_address(out));
+    }
     return out;
   }
   dispatch_all(x.dtype(), "cast", [&](auto s) {

@@ -5,6 +5,7 @@
 
 #include "engine/device_dispatch.h"
 #include "engine/elementwise.h"
+#include "engine/layout.h"
 #include "engine/parallel.h"
 
 namespace dphys::kernel {
@@ -14,7 +15,6 @@ namespace {
 using Complex = std::complex<double>;
 
 void check_real(const char* op, const Tensor& x, int dims) {
-  check_host(op, x);
   DPHYS_CHECK(is_floating(x.dtype()) && !is_complex(x.dtype()) && x.dim() >= dims,
               "{}: expected a real tensor with at least {} axes, got {} of shape {}", op, dims,
               dtype_name(x.dtype()), shape_str(x.shape()));
@@ -23,7 +23,6 @@ void check_real(const char* op, const Tensor& x, int dims) {
 }
 
 void check_spectrum(const char* op, const Tensor& s, int dims, std::int64_t n) {
-  check_host(op, s);
   DPHYS_CHECK(is_complex(s.dtype()) && s.dim() >= dims && n >= 1 && s.shape().back() == n / 2 + 1,
               "{}: spectrum of dtype {} and shape {} does not hold real signals of length {}", op,
               dtype_name(s.dtype()), shape_str(s.shape()), n);
@@ -61,10 +60,58 @@ void fft_columns(Tensor& s, bool inverse) {
 DType real_of(DType complex) { return complex == DType::c64 ? DType::f32 : DType::f64; }
 DType complex_of(DType real) { return real == DType::f32 ? DType::c64 : DType::c128; }
 
+// ---- the device route: cuFFT in f64, unnormalised, so the 1/n of the inverses is applied here ----
+
+void scale_complex(const Tensor& s, double factor) {
+  device_kernel::scale(DType::f64, 2 * s.numel(), factor, device_address(s));
+}
+
+// [..., ny, m] -> [..., m, ny] and back: the column transforms run on contiguous rows.
+Tensor swap_last_axes(const Tensor& s) {
+  std::vector<int> perm(s.dim());
+  for (int d = 0; d < s.dim(); ++d) perm[d] = d;
+  std::swap(perm[s.dim() - 1], perm[s.dim() - 2]);
+  return permute(s, perm);
+}
+
+Tensor device_rfft(const Tensor& x) {
+  const std::int64_t n = x.shape().back(), half = n / 2 + 1, rows = x.numel() / n;
+  Shape shape = x.shape();
+  shape.back() = half;
+  const Tensor xd = cast(x, DType::f64);
+  Tensor out = Tensor::empty(shape, DType::c128, x.device());
+  device_kernel::fft_r2c(rows, n, device_address(xd), device_address(out));
+  return out;
+}
+
+// The inverse of device_rfft for a c128 spectrum, in f64; self-mirrored bins act through their real parts,
+// as on the CPU.
+Tensor device_irfft(const Tensor& spectrum, std::int64_t n) {
+  const std::int64_t half = n / 2 + 1, rows = spectrum.numel() / half;
+  Shape shape = spectrum.shape();
+  shape.back() = n;
+  const Tensor s = spectrum.clone();  // cuFFT's c2r overwrites its input
+  device_kernel::drop_self_mirrored_imaginary(rows, half, n, device_address(s));
+  Tensor out = Tensor::empty(shape, DType::f64, spectrum.device());
+  device_kernel::fft_c2r(rows, n, device_address(s), device_address(out));
+  device_kernel::scale(DType::f64, out.numel(), 1.0 / static_cast<double>(n), device_address(out));
+  return out;
+}
+
+// Complex transform along axis -2 of a c128 [..., ny, m] spectrum (the inverse scaled by 1/ny).
+Tensor device_fft_columns(const Tensor& s, bool inverse) {
+  const std::int64_t ny = s.shape()[s.dim() - 2];
+  const Tensor columns = swap_last_axes(s);
+  device_kernel::fft_c2c(columns.numel() / ny, ny, device_address(columns), inverse);
+  if (inverse) scale_complex(columns, 1.0 / static_cast<double>(ny));
+  return swap_last_axes(columns);
+}
+
 }  // namespace
 
 Tensor rfft(const Tensor& x) {
   check_real("rfft", x, 1);
+  if (!x.device().is_cpu()) return cast(device_rfft(x), complex_of(x.dtype()));
   const std::int64_t n = x.shape().back(), half = n / 2 + 1, rows = x.numel() / n;
   Shape shape = x.shape();
   shape.back() = half;
@@ -81,6 +128,8 @@ Tensor rfft(const Tensor& x) {
 
 Tensor irfft(const Tensor& spectrum, std::int64_t n) {
   check_spectrum("irfft", spectrum, 1, n);
+  if (!spectrum.device().is_cpu())
+    return cast(device_irfft(cast(spectrum, DType::c128), n), real_of(spectrum.dtype()));
   const std::int64_t half = n / 2 + 1, rows = spectrum.numel() / half;
   Shape shape = spectrum.shape();
   shape.back() = n;
@@ -97,6 +146,7 @@ Tensor irfft(const Tensor& spectrum, std::int64_t n) {
 
 Tensor rfft2(const Tensor& x) {
   check_real("rfft2", x, 2);
+  if (!x.device().is_cpu()) return cast(device_fft_columns(device_rfft(x), false), complex_of(x.dtype()));
   Tensor s = cast(rfft(x), DType::c128);
   fft_columns(s, false);
   return cast(s, complex_of(x.dtype()));
@@ -104,6 +154,9 @@ Tensor rfft2(const Tensor& x) {
 
 Tensor irfft2(const Tensor& spectrum, std::int64_t nx) {
   check_spectrum("irfft2", spectrum, 2, nx);
+  if (!spectrum.device().is_cpu())
+    return cast(device_irfft(device_fft_columns(cast(spectrum, DType::c128), true), nx),
+                real_of(spectrum.dtype()));
   Tensor s = cast(spectrum, DType::c128);
   if (s.storage() == spectrum.storage())
     s = s.clone();  // cast returned the caller's tensor: transform a copy
@@ -115,6 +168,24 @@ Tensor fourier_filter(const Tensor& x, const Tensor& multiplier, int dims) {
   DPHYS_CHECK(dims == 1 || dims == 2, "fourier_filter: dims must be 1 or 2, got {}", dims);
   check_real("fourier_filter", x, dims);
   const std::int64_t n = x.shape().back();
+  if (!x.device().is_cpu()) {
+    // In f64 throughout; a multiplier made on the CPU (a constant of the solver) is moved over.
+    const Tensor spectrum = dims == 1 ? device_rfft(x) : device_fft_columns(device_rfft(x), false);
+    const Tensor m =
+        cast(multiplier.to(x.device()), is_complex(multiplier.dtype()) ? DType::c128 : DType::f64);
+    DPHYS_CHECK(broadcast_shapes(spectrum.shape(), m.shape(), "fourier_filter") == spectrum.shape(),
+                "fourier_filter: multiplier of shape {} for a spectrum of shape {}",
+                shape_str(multiplier.shape()), shape_str(spectrum.shape()));
+    Tensor product = Tensor::empty(spectrum.shape(), DType::c128, x.device());
+    device_kernel::complex_multiply(
+        device_indexing<2>(
+            "fourier_filter", spectrum.shape(),
+            {contiguous_strides(spectrum.shape()), broadcast_strides(m.shape(), spectrum.shape())}),
+        device_address(spectrum), device_address(m), is_complex(m.dtype()), device_address(product));
+    const Tensor filtered =
+        dims == 1 ? device_irfft(product, n) : device_irfft(device_fft_columns(product, true), n);
+    return cast(filtered, x.dtype());
+  }
   const Tensor spectrum = dims == 1 ? rfft(x) : rfft2(x);
   const Tensor m = is_complex(multiplier.dtype()) ? multiplier : cast(multiplier, DType::f64);
   const Tensor filtered = cast(binary(BinaryOp::mul, spectrum, m), spectrum.dtype());

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <functional>
 
+#include "autodiff/fourier_ops.h"
 #include "autodiff/nn_ops.h"
 #include "engine/cg_kernels.h"
 #include "engine/conv.h"
@@ -16,6 +17,7 @@
 #include "solvers/fluid_advection.h"
 #include "solvers/fluid_step.h"
 #include "solvers/linear_solve.h"
+#include "solvers/oscillators.h"
 #include "solvers/stencils.h"
 #include "test_util.h"
 
@@ -46,13 +48,23 @@ Tensor grid_tensor(const Shape& shape, DType dtype, std::uint64_t seed) {
   return from_vector(values, shape, dtype);
 }
 
+// The elements as f64, a complex one as its real and imaginary parts.
+std::vector<double> as_reals(const Tensor& x) {
+  if (!is_complex(x.dtype())) return cast(x, DType::f64).to_vector<double>();
+  std::vector<double> parts;
+  for (const c128& z : cast(x, DType::c128).to_vector<c128>()) {
+    parts.push_back(z.real());
+    parts.push_back(z.imag());
+  }
+  return parts;
+}
+
 // Equal up to `tolerance` (relative to 1 + |expected|), NaN where the CPU has NaN, same shape and dtype.
 void check_agrees(const Tensor& on_device, const Tensor& on_cpu, double tolerance) {
   REQUIRE(on_device.device() == gpu);
   REQUIRE(on_device.shape() == on_cpu.shape());
   REQUIRE(on_device.dtype() == on_cpu.dtype());
-  const auto got = cast(on_device.to(Device::cpu()), DType::f64).to_vector<double>();
-  const auto want = cast(on_cpu, DType::f64).to_vector<double>();
+  const auto got = as_reals(on_device.to(Device::cpu())), want = as_reals(on_cpu);
   double worst = 0.0;
   std::size_t nan_mismatches = 0;
   for (std::size_t i = 0; i < want.size(); ++i) {
@@ -72,6 +84,13 @@ Tensor eye_like(std::int64_t n, DType dtype) {
   std::vector<double> values(n * n, 0.0);
   for (std::int64_t i = 0; i < n; ++i) values[i * n + i] = 1.0;
   return from_vector(values, {n, n}, dtype);
+}
+
+// i as a c128 scalar on the CPU.
+Tensor imaginary_unit() {
+  Tensor i = Tensor::empty({}, DType::c128);
+  i.data<c128>()[0] = c128(0.0, 1.0);
+  return i;
 }
 
 // Runs f on CPU inputs and on their device copies and compares the results.
@@ -650,10 +669,47 @@ TEST_CASE("a small CNN's gradients (conv, pooling, upsampling, index ops) agree 
   CHECK(contains(error_message([&] { kernel::gather(base.to(gpu), 1, bad); }), "out of range"));
 }
 
+TEST_CASE("device FFTs (cuFFT) and Fourier filters agree with the CPU, odd and even lengths") {
+  if (!device_present()) return;
+  std::uint64_t seed = 180;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    const double tol = dtype == DType::f32 ? 2e-6 : 1e-12;
+    for (std::int64_t n : {8, 7}) {
+      CAPTURE(n);
+      const Tensor x = random_tensor({3, 6, n}, dtype, ++seed);
+      check_op([](const std::vector<Tensor>& in) { return kernel::rfft(in[0]); }, {x}, tol);
+      check_op([](const std::vector<Tensor>& in) { return kernel::rfft2(in[0]); }, {x}, tol);
+      // Spectra that are not Hermitian-consistent: the self-mirrored bins act through their real parts.
+      const Tensor real_part = random_tensor({3, 6, n / 2 + 1}, DType::f64, ++seed);
+      const Tensor imaginary_part = random_tensor({3, 6, n / 2 + 1}, DType::f64, ++seed);
+      const Tensor spectrum =
+          cast(add(cast(real_part, DType::c128), mul(cast(imaginary_part, DType::c128), imaginary_unit())),
+               dtype == DType::f32 ? DType::c64 : DType::c128);
+      check_op([n](const std::vector<Tensor>& in) { return kernel::irfft(in[0], n); }, {spectrum}, tol);
+      check_op([n](const std::vector<Tensor>& in) { return kernel::irfft2(in[0], n); }, {spectrum}, tol);
+      // A real multiplier shared by the batch and a complex one per example (a derivative, i·k).
+      const Tensor real_multiplier = random_tensor({6, n / 2 + 1}, DType::f64, ++seed);
+      const Tensor complex_multiplier = spectrum;
+      check_op([](const std::vector<Tensor>& in) { return kernel::fourier_filter(in[0], in[1], 2); },
+               {x, real_multiplier}, tol * 10);
+      check_op([](const std::vector<Tensor>& in) { return kernel::fourier_filter(in[0], in[1], 1); },
+               {x, complex_multiplier}, tol * 10);
+    }
+  }
+  // A differentiable heat step: its gradient on the device, with the multiplier made on the CPU.
+  const Tensor u = random_tensor({2, 8, 8}, DType::f64, 190);
+  const Tensor damping = exp(random_tensor({8, 5}, DType::f64, 191, -1.0, 0.0));
+  const auto loss = [&damping](const Tensor& v) { return sum(square(fourier_filter(v, damping, 2)) * v); };
+  check_agrees(grad(loss, u.to(gpu)), grad(loss, u), 1e-12);
+}
+
 TEST_CASE("ops without a device kernel, and complex arithmetic on the device, say so") {
   if (!device_present()) return;
   const Tensor x = random_tensor({8}, DType::f64, 80).to(gpu);
-  CHECK(contains(error_message([&] { kernel::rfft(x); }), "cuda:0"));
+  // The oscillators' fused RK4 runs on the host only: refused before its parallel loop, naming the device.
+  const Tensor state = random_tensor({1, 4}, DType::f64, 83).to(gpu),
+               controls = zeros({1, 3}, DType::f64, gpu);
+  CHECK(contains(error_message([&] { oscillator_trajectory(state, controls); }), "cuda:0"));
   const Tensor z = cast(random_tensor({4}, DType::f64, 81), DType::c128).to(gpu);
   const std::string message = error_message([&] { exp(z); });
   CHECK(contains(message, "c128"));
