@@ -43,7 +43,8 @@ Tensor heat_damped_inverse(const Tensor& residual, double nu_t, double length_y,
   NoGradGuard no_grad;
   const std::int64_t batch = residual.shape()[0], ny = residual.shape()[1], nx = residual.shape()[2];
   const Tensor r = cast(residual, DType::f64);
-  Tensor spectrum = kernel::rfft2(r);
+  // The per-bin decision runs on the host: a spectrum computed on a device makes a round trip.
+  Tensor spectrum = kernel::rfft2(r).to(Device::cpu());
   const std::vector<double> norms = sqrt(sum(r * r, {1, 2})).to_vector<double>();
   const std::vector<double> k2 = wavenumber_squared_2d(ny, nx, length_y, length_x).to_vector<double>();
   const std::int64_t bins = ny * (nx / 2 + 1);
@@ -64,7 +65,7 @@ Tensor heat_damped_inverse(const Tensor& residual, double nu_t, double length_y,
       s[b * bins + i] *= std::exp(gain_exponent * action);
     }
   }
-  return cast(kernel::irfft2(spectrum, nx), residual.dtype());
+  return cast(kernel::irfft2(spectrum.to(residual.device()), nx), residual.dtype());
 }
 
 }  // namespace dphys

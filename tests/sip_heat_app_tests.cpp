@@ -1,6 +1,8 @@
 // sip_heat end to end in tiny configurations: it runs, writes parseable outputs, and the quick-mode ordering
 // checks hold.
 #include <algorithm>
+#include <sstream>
+#include <vector>
 
 #include "app_test_util.h"
 
@@ -27,6 +29,40 @@ TEST_CASE("sip_heat: a tiny run writes metrics, summary and fields, and SIP is a
   CHECK(contains(check_line(summary, "3.5.2"), "\"passed\": null"));
   const std::string field = read_file(folder + "/example_sip.csv");
   CHECK(std::count(field.begin(), field.end(), '\n') == 64);
+}
+
+TEST_CASE("sip_heat with --device cuda trains as on the CPU") {
+  if (!dphys::cuda_available()) {
+    MESSAGE("no CUDA device in this build or on this machine: skipping");
+    return;
+  }
+  // Two iterations of SIP and Adam from the same weights and batches on both devices: the logged losses
+  // and errors agree to f32 round-off (the U-net runs in f32).
+  const auto run = [](const std::string& device) {
+    const std::string folder = std::string(APP_TEST_DIR) + "/sip_heat_" + device;
+    REQUIRE(dphys::test::run_logged(std::string(SIP_HEAT_BINARY) +
+                                        " --methods sip,adam --iterations 2 --batch 2 "
+                                        "--test-batch 2 --device " +
+                                        device + " --out " + folder,
+                                    folder + ".log") == 0);
+    std::vector<double> values;
+    std::istringstream lines(read_file(folder + "/metrics.csv"));
+    std::string line;
+    std::getline(lines, line);  // method,iteration,wall_time_s,loss,error
+    while (std::getline(lines, line)) {
+      std::vector<std::string> fields;
+      std::stringstream row(line);
+      for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
+      REQUIRE(fields.size() == 5);
+      values.push_back(std::stod(fields[3]));
+      values.push_back(std::stod(fields[4]));
+    }
+    return values;
+  };
+  const std::vector<double> cpu = run("cpu"), cuda = run("cuda");
+  REQUIRE(cpu.size() == 8);
+  REQUIRE(cuda.size() == cpu.size());
+  for (std::size_t i = 0; i < cpu.size(); ++i) CHECK(cuda[i] == doctest::Approx(cpu[i]).epsilon(1e-4));
 }
 
 TEST_CASE("sip_heat rejects unknown flags and methods with a message") {

@@ -64,11 +64,13 @@ double error_at(const std::vector<double>& errors, std::int64_t n) {
 struct Settings {
   std::int64_t iterations, batch, test_batch, seed, data_seed, hf_cg_iterations;
   std::map<std::string, double> lr;
+  Device device;
 };
 
 MethodResult train(const std::string& method, const Settings& s, const Tensor& test_x, RunOutput& out) {
   Generator init(static_cast<std::uint64_t>(s.seed)), data(static_cast<std::uint64_t>(s.data_seed));
   HeatNetwork network(init);
+  network.to(s.device);  // before the optimizers make their state from the parameters
   const HeatProblem problem;
   // The loss of the end-to-end baselines: Σ_b ½‖P(NN(y*_b)) − y*_b‖² (sip.md 2.5.1), through physics and
   // network.
@@ -116,7 +118,7 @@ MethodResult train(const std::string& method, const Settings& s, const Tensor& t
   Progress progress(method, s.iterations);
   const auto start = std::chrono::steady_clock::now();
   for (std::int64_t it = 0; it < s.iterations; ++it) {
-    const Tensor x_star = heat_sources(s.batch, data);
+    const Tensor x_star = heat_sources(s.batch, data).to(s.device);
     const Tensor y_star = problem.forward(x_star);
     const optim::StepReport report = step(network_input(y_star), y_star);
     const double error = heat_error(report.prediction, x_star);
@@ -135,9 +137,10 @@ MethodResult train(const std::string& method, const Settings& s, const Tensor& t
     // Held-out batch, outputs clipped to ≥ 0 as in the authors' evaluation (§2.5.6); train-mode batch
     // statistics, since the reference never switches the U-nets to evaluation mode (§1.10).
     NoGradGuard no_grad;
+    const Tensor x = test_x.to(s.device);
     result.test_prediction =
-        maximum(network(network_input(problem.forward(test_x))), scalar(0.0, DType::f64));
-    result.test_error = heat_error(result.test_prediction, test_x);
+        maximum(network(network_input(problem.forward(x))), scalar(0.0, DType::f64, s.device));
+    result.test_error = heat_error(result.test_prediction, x);
   }
   return result;
 }
@@ -171,14 +174,14 @@ int main(int argc, char** argv) {
         flags.text("methods", quick ? "sip,adam,sgd" : "sip,adam,sgd,adahessian,hessian_free",
                    "comma-separated subset of sip,adam,sgd,adahessian,hessian_free");
     const std::string device =
-        flags.text("device", "cpu", "cpu (the CUDA backend does not cover this app's ops yet)");
+        flags.text("device", "cpu", "cpu or cuda (the network, the data and the physics)");
     const std::string folder =
         flags.text("out", quick ? "runs/sip_heat_quick" : "runs/sip_heat", "run folder");
     if (!flags.finish()) return 0;
-    DPHYS_CHECK(device == "cpu",
-                "sip_heat: --device {}: this app runs on the CPU only (its convolutions and FFTs have no "
-                "CUDA kernels yet)",
-                device);
+    DPHYS_CHECK(device == "cpu" || device == "cuda", "sip_heat: unknown --device '{}' (cpu or cuda)", device);
+    DPHYS_CHECK(device == "cpu" || cuda_available(),
+                "sip_heat: --device cuda, but this build or machine has no CUDA device");
+    s.device = device == "cpu" ? Device::cpu() : Device::cuda();
     DPHYS_CHECK(s.iterations >= 1 && s.batch >= 2 && s.test_batch >= 1,
                 "sip_heat: need iterations >= 1, batch >= 2 "
                 "(batch norm) and test-batch >= 1");
