@@ -77,6 +77,8 @@ std::vector<Tensor> run_backward(const std::vector<Tensor>& roots, const std::ve
     }
     DPHYS_CHECK(seed.shape() == root.shape(), "backward: cotangent of shape {} for a root of shape {}",
                 shape_str(seed.shape()), shape_str(root.shape()));
+    DPHYS_CHECK(seed.device() == root.device(), "backward: cotangent on {} for a root of shape {} on {}",
+                seed.device().str(), shape_str(root.shape()), root.device().str());
     if (seed.dtype() != root.dtype()) seed = cast(seed, root.dtype());
     Tensor& slot = grads[position.at(root.node().get())];
     slot = accumulate(slot, seed);

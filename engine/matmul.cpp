@@ -17,6 +17,10 @@ namespace {
 void device_matmul(const Tensor& a, const Tensor& b, const Tensor& out, std::int64_t m, std::int64_t n,
                    std::int64_t k, const Shape& batch) {
   check_device_dtype("matmul", a);
+  if (k == 0) {  // cuBLAS rejects a leading dimension of 0; the empty sum is 0
+    fill(out, 0.0);
+    return;
+  }
   const Shape batch_a(a.shape().begin(), a.shape().end() - 2),
       batch_b(b.shape().begin(), b.shape().end() - 2);
   const std::int64_t batches = shape_numel(batch);

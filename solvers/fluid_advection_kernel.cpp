@@ -125,6 +125,7 @@ bool advect_adjoint_on_device(const Tensor& cotangent, const Tensor& q, Staggeri
                               const StaggeredField& velocity, const Grid2D& grid, double dt,
                               const AdvectionOptions& options, const std::array<Tensor, 3>& bars) {
   const auto geometry = device_geometry(q, staggering, velocity, grid, dt, options);
+  check_same_device("advect_adjoint", q, cotangent);
   const Tensor v0 = Tensor::empty({2 * q.numel()}, DType::f64, q.device());
   const Tensor sl = Tensor::empty({q.numel()}, DType::f64, q.device());
   const Tensor v0_bar = zeros({2 * q.numel()}, DType::f64, q.device());

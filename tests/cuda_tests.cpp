@@ -281,8 +281,8 @@ TEST_CASE("device layout ops agree with the CPU") {
 TEST_CASE("device matmul (cuBLAS's column-major GEMM) agrees with the CPU under batch broadcasting") {
   if (!device_present()) return;
   const std::vector<std::pair<Shape, Shape>> shapes{
-      {{3, 4}, {4, 5}},       {{2, 3, 4}, {4, 5}}, {{3, 4}, {2, 4, 5}},   {{2, 1, 3, 4}, {5, 4, 6}},
-      {{2, 3, 4}, {2, 4, 1}}, {{1, 3, 4}, {4, 2}}, {{6, 1, 7}, {6, 7, 3}}};
+      {{3, 4}, {4, 5}},       {{2, 3, 4}, {4, 5}}, {{3, 4}, {2, 4, 5}},    {{2, 1, 3, 4}, {5, 4, 6}},
+      {{2, 3, 4}, {2, 4, 1}}, {{1, 3, 4}, {4, 2}}, {{6, 1, 7}, {6, 7, 3}}, {{3, 0}, {0, 4}}};
   std::uint64_t seed = 60;
   for (DType dtype : {DType::f32, DType::f64})
     for (const auto& [sa, sb] : shapes) {
@@ -715,4 +715,7 @@ TEST_CASE("ops without a device kernel, and complex arithmetic on the device, sa
   CHECK(contains(message, "c128"));
   CHECK(contains(message, "cuda:0"));
   CHECK(contains(error_message([&] { add(x, random_tensor({8}, DType::f64, 82)); }), "different devices"));
+  // A cotangent on another device than its root is refused before any kernel reads it.
+  const Tensor leaf = random_tensor({8}, DType::f64, 84).to(gpu).requires_grad_();
+  CHECK(contains(error_message([&] { backward(square(leaf), ones({8}, DType::f64)); }), "cotangent on cpu"));
 }

@@ -1,9 +1,8 @@
 // FFTs on the GPU through cuFFT, double precision, on the default stream. Plans are made once per
-// (type, length, rows) and kept: making one costs far more than running it.
+// (type, length, rows) and host thread, and kept: making one costs far more than running it.
 #include <cufft.h>
 
 #include <map>
-#include <mutex>
 #include <tuple>
 
 #include "engine/device_kernels.h"
@@ -22,10 +21,10 @@ int as_int(std::int64_t v) {
   return static_cast<int>(v);
 }
 
+// Per host thread: cuFFT is thread safe only when threads execute different plans (HIG's per-example
+// Jacobian runs the physics on several OpenMP threads).
 cufftHandle plan(cufftType type, std::int64_t n, std::int64_t rows) {
-  static std::mutex mutex;
-  static std::map<std::tuple<int, std::int64_t, std::int64_t>, cufftHandle> plans;
-  std::lock_guard<std::mutex> lock(mutex);
+  thread_local std::map<std::tuple<int, std::int64_t, std::int64_t>, cufftHandle> plans;
   const auto key = std::make_tuple(static_cast<int>(type), n, rows);
   const auto it = plans.find(key);
   if (it != plans.end()) return it->second;

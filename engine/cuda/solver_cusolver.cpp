@@ -14,8 +14,10 @@ void check_cusolver(cusolverStatus_t status, const char* what) {
   if (status != CUSOLVER_STATUS_SUCCESS) fail("{}: cuSOLVER error {}", what, static_cast<int>(status));
 }
 
+// One handle per host thread: HIG's per-example work runs on several OpenMP threads, and sharing a
+// cuSOLVER handle across threads is not documented as safe.
 cusolverDnHandle_t handle() {
-  static const cusolverDnHandle_t instance = [] {
+  thread_local const cusolverDnHandle_t instance = [] {
     cusolverDnHandle_t h = nullptr;
     check_cusolver(cusolverDnCreate(&h), "cusolverDnCreate");
     return h;
