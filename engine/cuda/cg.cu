@@ -1,5 +1,5 @@
 // Device kernels of engine/cg_kernels.cpp: the fused CG vector updates, with per-example sums in f64.
-#include "engine/cuda/segment_sum.h"
+#include "engine/cuda/segment_reduce.h"
 #include "engine/device_kernels.h"
 
 namespace dphys::device_kernel {

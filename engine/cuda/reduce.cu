@@ -1,9 +1,10 @@
 // Device kernels of engine/reduce.cpp. Many outputs: one thread per output walks the reduced axis. Few
-// outputs (a loss, a CG dot product): one block per output reduces in shared memory on a GPU; the emulated
-// device walks the axis serially, so that path is only checked on a GPU.
+// outputs of long rows (a loss, a norm): several lanes per output and a second pass (segment_reduce.h).
+#include <limits>
 #include <type_traits>
 
 #include "engine/cuda/indexing.h"
+#include "engine/cuda/segment_reduce.h"
 
 namespace dphys::device_kernel {
 
@@ -34,43 +35,44 @@ void reduce_per_thread(ReduceOp op, std::int64_t outputs, std::int64_t n, std::i
   });
 }
 
-#if defined(__CUDACC__)
-constexpr int kReduceBlock = 256;
+// The accumulator's start: nothing for a sum, the far end of the range for max and min, so that the first
+// value wins (and a NaN still propagates through combine).
+template <class A>
+A identity_of(ReduceOp op) {
+  if (op == ReduceOp::sum) return A(0);
+  const A infinity = std::numeric_limits<A>::infinity();
+  return op == ReduceOp::max ? -infinity : infinity;
+}
+
+template <class A>
+struct Combine {
+  ReduceOp op;
+  DPHYS_HOST_DEVICE A operator()(A acc, A v) const { return combine<A>(op, acc, v); }
+};
 
 template <class T>
-__global__ void reduce_per_block(ReduceOp op, std::int64_t outputs, std::int64_t n, std::int64_t inner,
-                                 const T* x, T* out) {
-  using A = Accumulator<T>;
-  __shared__ A partial[kReduceBlock];
-  for (std::int64_t o = blockIdx.x; o < outputs; o += gridDim.x) {
-    const T* base = x + (o / inner) * n * inner + o % inner;
-    A acc = op == ReduceOp::sum ? A(0) : A(base[0]);
-    for (std::int64_t k = threadIdx.x; k < n; k += blockDim.x) acc = combine<A>(op, acc, A(base[k * inner]));
-    partial[threadIdx.x] = acc;
-    __syncthreads();
-    for (int half = kReduceBlock / 2; half > 0; half /= 2) {
-      if (threadIdx.x < half)
-        partial[threadIdx.x] = combine<A>(op, partial[threadIdx.x], partial[threadIdx.x + half]);
-      __syncthreads();
-    }
-    if (threadIdx.x == 0) out[o] = static_cast<T>(partial[0]);
-    __syncthreads();
+struct StoreCast {
+  T* out;
+  template <class A>
+  DPHYS_HOST_DEVICE void operator()(std::int64_t s, A v) const {
+    out[s] = static_cast<T>(v);
   }
-}
-#endif
+};
 
 template <class T>
 void reduce_typed(ReduceOp op, std::int64_t outer, std::int64_t n, std::int64_t inner, const T* x, T* out) {
+  using A = Accumulator<T>;
   const std::int64_t outputs = outer * inner;
   if (outputs == 0) return;
-#if defined(__CUDACC__)
-  // Below a few thousand outputs the per-thread loop leaves most of the GPU idle.
+  // Few outputs of long rows (a loss, a norm): lanes per output, or most of the GPU would idle.
   if (outputs < 4096 && n >= 256) {
-    const std::int64_t blocks = outputs < 65535 ? outputs : 65535;
-    reduce_per_block<T><<<static_cast<unsigned>(blocks), kReduceBlock>>>(op, outputs, n, inner, x, out);
-    return check_launch("reduce");
+    return segment_reduce<A>(
+        "reduce", outputs, n, identity_of<A>(op),
+        [=] DPHYS_HOST_DEVICE(std::int64_t o, std::int64_t k) {
+          return static_cast<A>(x[(o / inner) * n * inner + o % inner + k * inner]);
+        },
+        Combine<A>{op}, StoreCast<T>{out});
   }
-#endif
   reduce_per_thread(op, outputs, n, inner, x, out);
 }
 
