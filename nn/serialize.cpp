@@ -177,9 +177,6 @@ void save_tensors(const std::string& path, const NamedTensors& tensors) {
   for (const auto& [name, tensor] : tensors) {
     DPHYS_CHECK(tensor.defined(), "save_tensors: {}: tensor '{}' is undefined", path, name);
     DPHYS_CHECK(names.insert(name).second, "save_tensors: {}: the name '{}' appears twice", path, name);
-    DPHYS_CHECK(tensor.device().is_cpu(),
-                "save_tensors: {}: tensor '{}' ({}) is on {}; only CPU tensors are saved", path, name,
-                describe(tensor), tensor.device().str());
     DPHYS_CHECK(name.size() <= std::numeric_limits<std::uint32_t>::max(),
                 "save_tensors: {}: a name is too long", path);
   }
@@ -198,7 +195,8 @@ void save_tensors(const std::string& path, const NamedTensors& tensors) {
       writer.u8(dtype_code(tensor.dtype()));
       writer.u32(static_cast<std::uint32_t>(tensor.dim()));
       for (std::int64_t extent : tensor.shape()) writer.i64(extent);
-      writer.bytes(tensor.raw_data(), tensor.numel() * dtype_size(tensor.dtype()));
+      const Tensor host = tensor.to(Device::cpu());  // a device tensor is written from a host copy
+      writer.bytes(host.raw_data(), host.numel() * dtype_size(host.dtype()));
     }
     out.close();
     if (!out) {

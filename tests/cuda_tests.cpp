@@ -1,7 +1,10 @@
 // The device backend against the CPU: every op with a device kernel, on inputs that exercise broadcasting,
 // coalesced and uncoalesced axes, NaN and ties. On a GPU this runs the CUDA kernels; in a build with
 // DPHYS_CUDA_EMULATION (CI's sanitizer stage) the same kernels run on the host; otherwise every case skips.
+#include <unistd.h>
+
 #include <cmath>
+#include <filesystem>
 #include <functional>
 
 #include "autodiff/fourier_ops.h"
@@ -13,6 +16,7 @@
 #include "engine/linalg.h"
 #include "engine/stencil.h"
 #include "nn/architectures.h"
+#include "nn/serialize.h"
 #include "optim/hig.h"
 #include "solvers/fluid_advection.h"
 #include "solvers/fluid_step.h"
@@ -701,6 +705,31 @@ TEST_CASE("device FFTs (cuFFT) and Fourier filters agree with the CPU, odd and e
   const Tensor damping = exp(random_tensor({8, 5}, DType::f64, 191, -1.0, 0.0));
   const auto loss = [&damping](const Tensor& v) { return sum(square(fourier_filter(v, damping, 2)) * v); };
   check_agrees(grad(loss, u.to(gpu)), grad(loss, u), 1e-12);
+}
+
+TEST_CASE("a network on the device saves and loads like one on the CPU") {
+  if (!device_present()) return;
+  Generator gen(200), other(201);
+  const auto on_device = nn::make_mlp(3, {5}, 2, gen, {}, DType::f64);
+  on_device->to(gpu);
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("dphys_cuda_tests_" + std::to_string(::getpid()) + ".bin"))
+          .string();
+  nn::save_parameters(path, *on_device);
+  // Loaded into a CPU network and back into a device one: both copies cross devices.
+  const auto on_cpu = nn::make_mlp(3, {5}, 2, other, {}, DType::f64);
+  nn::load_parameters(path, *on_cpu);
+  const auto reloaded = nn::make_mlp(3, {5}, 2, other, {}, DType::f64);
+  reloaded->to(gpu);
+  nn::load_parameters(path, *reloaded);
+  const auto a = on_device->parameters(), b = on_cpu->parameters(), c = reloaded->parameters();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    CHECK(b[i].device() == Device::cpu());
+    CHECK(c[i].device() == gpu);
+    CHECK(test::max_abs_diff(a[i].to(Device::cpu()), b[i]) == 0.0);
+    CHECK(test::max_abs_diff(c[i].to(Device::cpu()), b[i]) == 0.0);
+  }
+  std::filesystem::remove(path);
 }
 
 TEST_CASE("ops without a device kernel, and complex arithmetic on the device, say so") {
