@@ -28,7 +28,7 @@
 
 namespace dphys::nn {
 
-// Writes the tensors (CPU, unique names) to `path`. The file is written next to `path` and renamed over it,
+// Writes the tensors (unique names; any device, read through a host copy) to `path`. The file is written next to `path` and renamed over it,
 // so an interrupted save leaves the previous file intact.
 void save_tensors(const std::string& path, const NamedTensors& tensors);
 // Reads and validates a whole file; the tensors come back in file order with no gradient history.
