@@ -35,8 +35,6 @@ void for_each(const char* kernel, std::int64_t n, F f) {
 
 #else
 
-inline void check_launch(const char*) {}
-
 template <class F>
 void for_each(const char*, std::int64_t n, F f) {
   for (std::int64_t i = 0; i < n; ++i) f(i);
