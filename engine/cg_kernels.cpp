@@ -42,14 +42,10 @@ void check_like(const char* op, const Tensor& a, const Tensor& b) {
               dtype_name(b.dtype()), shape_str(b.shape()));
 }
 
-// Per-example coefficients as an f64 array on `device`, and the per-example sums the device kernels return.
+// Per-example coefficients as an f64 array on `device`.
 Tensor upload(const std::vector<double>& values, Device device) {
   return from_vector(values, {static_cast<std::int64_t>(values.size())}, DType::f64).to(device);
 }
-
-std::vector<double> download(const Tensor& sums) { return sums.to_vector<double>(); }
-
-double* f64_address(const Tensor& t) { return static_cast<double*>(device_address(t)); }
 
 }  // namespace
 
@@ -60,8 +56,8 @@ std::vector<double> batched_dot(const Tensor& a, const Tensor& b) {
     const Layout l(a);
     const Tensor sums = Tensor::empty({l.batch}, DType::f64, a.device());
     device_kernel::batched_dot(a.dtype(), l.batch, l.per_example, device_address(a), device_address(b),
-                               f64_address(sums));
-    return download(sums);
+                               device_data<double>(sums));
+    return sums.to_vector<double>();
   }
   return dispatch_real(a.dtype(), "batched_dot", [&](auto t) {
     using T = decltype(t);
@@ -85,11 +81,11 @@ std::vector<double> cg_update(const Tensor& x, const Tensor& r, const Tensor& z,
   if (!x.device().is_cpu()) {
     check_device_dtype("cg_update", x);
     const Tensor sums = Tensor::empty({l.batch}, DType::f64, x.device());
-    device_kernel::cg_update(x.dtype(), l.batch, l.per_example, device_address(x), device_address(r),
-                             device_address(z), device_address(p), device_address(ap),
-                             f64_address(upload(alpha, x.device())),
-                             diagonal.defined() ? device_address(diagonal) : nullptr, f64_address(sums));
-    return download(sums);
+    device_kernel::cg_update(
+        x.dtype(), l.batch, l.per_example, device_address(x), device_address(r), device_address(z),
+        device_address(p), device_address(ap), device_data<double>(upload(alpha, x.device())),
+        diagonal.defined() ? device_address(diagonal) : nullptr, device_data<double>(sums));
+    return sums.to_vector<double>();
   }
   return dispatch_real(x.dtype(), "cg_update", [&](auto t) {
     using T = decltype(t);
@@ -121,7 +117,7 @@ void cg_direction(const Tensor& p, const Tensor& z, const std::vector<double>& b
     check_device_dtype("cg_direction", p);
     const Tensor coefficients = upload(beta, p.device());
     return device_kernel::cg_direction(p.dtype(), l.batch, l.per_example, device_address(p),
-                                       device_address(z), f64_address(coefficients));
+                                       device_address(z), device_data<double>(coefficients));
   }
   dispatch_real(p.dtype(), "cg_direction", [&](auto t) {
     using T = decltype(t);

@@ -11,6 +11,15 @@ namespace dphys {
 // Where a tensor's elements are on its device (Tensor::data is for host tensors only).
 inline void* device_address(const Tensor& x) { return x.storage()->data(); }
 
+// The same, typed, for kernels that take f64 scratch or i64 indices: T must match the dtype.
+template <class T>
+T* device_data(const Tensor& x) {
+  DPHYS_CHECK(x.dtype() == dtype_of<T>::value,
+              "device_data: requested {} elements from a {} tensor of shape {}",
+              dtype_name(dtype_of<T>::value), dtype_name(x.dtype()), shape_str(x.shape()));
+  return static_cast<T*>(device_address(x));
+}
+
 // The device kernels do arithmetic in f32 and f64 (and move i64 indices where `allow_index` says so).
 inline void check_device_dtype(const char* op, const Tensor& x, bool allow_index = false) {
   const DType d = x.dtype();

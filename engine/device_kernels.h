@@ -2,7 +2,8 @@
 // The kernels of the device backend, on raw device addresses. The tensor-level functions in engine/*.cpp
 // check shapes, dtypes and devices, allocate the outputs and call these; engine/cuda/*.cu implements them.
 // No Tensor and no fmt here: nvcc compiles the implementations and only needs plain types.
-// Element types on the device: f32 and f64 for arithmetic, i64 for indices; complex stays on the CPU so far.
+// Element types on the device: f32 and f64 for arithmetic, i64 for indices; complex (c64, c128) for casts,
+// FFTs and Fourier products only.
 #include <cstddef>
 #include <cstdint>
 
@@ -64,8 +65,9 @@ void axis_map_scatter_add(DType dtype, const AxisMapIndexing& index, const std::
 // nonzero when an index is outside [0, n_x).
 void gather_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
                  const void* x, const std::int64_t* index, void* out, std::int64_t* failed);
-void scatter_add_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
-                      const void* src, const std::int64_t* index, void* out, std::int64_t* failed);
+void scatter_add_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index,
+                      std::int64_t inner, const void* src, const std::int64_t* index, void* out,
+                      std::int64_t* failed);
 
 // Reduces the middle axis of x viewed as [outer, n, inner]; f32 sums accumulate in f64, NaN propagates
 // through max and min.

@@ -173,8 +173,8 @@ Tensor axis_map_gather(const Tensor& x, const AxisMaps& maps, double fill) {
     check_device_dtype("axis_map_gather", x, true);
     device_kernel::AxisMapIndexing index;
     const Tensor joined = upload_maps(maps, out_shape, x.shape(), x.device(), index);
-    device_kernel::axis_map_gather(x.dtype(), index, static_cast<const std::int64_t*>(device_address(joined)),
-                                   fill, device_address(x), device_address(out));
+    device_kernel::axis_map_gather(x.dtype(), index, device_data<std::int64_t>(joined), fill,
+                                   device_address(x), device_address(out));
     return out;
   }
   const Shape strides = contiguous_strides(x.shape());
@@ -232,8 +232,7 @@ Tensor axis_map_scatter_add(const Tensor& g, const AxisMaps& maps, const Shape& 
     check_device_dtype("axis_map_scatter_add", g);
     device_kernel::AxisMapIndexing index;
     const Tensor joined = upload_maps(maps, g.shape(), shape, g.device(), index);
-    device_kernel::axis_map_scatter_add(g.dtype(), index,
-                                        static_cast<const std::int64_t*>(device_address(joined)),
+    device_kernel::axis_map_scatter_add(g.dtype(), index, device_data<std::int64_t>(joined),
                                         device_address(g), device_address(out));
     return out;
   }
@@ -338,8 +337,8 @@ Tensor gather(const Tensor& x, int axis, const Tensor& index) {
     check_device_dtype("gather", x, true);
     const Tensor failed = zeros({1}, DType::i64, x.device());
     device_kernel::gather_axis(x.dtype(), is.outer, xs.n, is.n, is.inner, device_address(x),
-                               static_cast<const std::int64_t*>(device_address(index)), device_address(out),
-                               static_cast<std::int64_t*>(device_address(failed)));
+                               device_data<std::int64_t>(index), device_address(out),
+                               device_data<std::int64_t>(failed));
     DPHYS_CHECK(failed.item() == 0, "gather: an index is out of range for axis {} of shape {}", axis,
                 shape_str(x.shape()));
     return out;
@@ -376,8 +375,8 @@ Tensor scatter_add(const Tensor& base, int axis, const Tensor& index, const Tens
     check_device_dtype("scatter_add", base);
     const Tensor failed = zeros({1}, DType::i64, base.device());
     device_kernel::scatter_add_axis(base.dtype(), is.outer, os.n, is.n, is.inner, device_address(src),
-                                    static_cast<const std::int64_t*>(device_address(index)),
-                                    device_address(out), static_cast<std::int64_t*>(device_address(failed)));
+                                    device_data<std::int64_t>(index), device_address(out),
+                                    device_data<std::int64_t>(failed));
     DPHYS_CHECK(failed.item() == 0, "scatter_add: an index is out of range for axis {} of shape {}", axis,
                 shape_str(base.shape()));
     return out;

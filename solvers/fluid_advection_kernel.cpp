@@ -106,8 +106,6 @@ device_kernel::AdvectionGeometry device_geometry(const Tensor& q, Staggering sta
           q.shape()[0]};
 }
 
-double* f64_address(const Tensor& t) { return static_cast<double*>(device_address(t)); }
-
 // advect on q's device; false if a traced position was not finite.
 bool advect_on_device(const Tensor& q, Staggering staggering, const StaggeredField& velocity,
                       const Grid2D& grid, double dt, const AdvectionOptions& options, const Tensor& out) {
@@ -116,8 +114,8 @@ bool advect_on_device(const Tensor& q, Staggering staggering, const StaggeredFie
   const Tensor sl = Tensor::empty({q.numel()}, DType::f64, q.device());
   const Tensor failed = zeros({1}, DType::i64, q.device());
   device_kernel::advect(q.dtype(), geometry, device_address(q), device_address(velocity.x_faces),
-                        device_address(velocity.y_faces), f64_address(v0), f64_address(sl),
-                        device_address(out), static_cast<std::int64_t*>(device_address(failed)));
+                        device_address(velocity.y_faces), device_data<double>(v0), device_data<double>(sl),
+                        device_address(out), device_data<std::int64_t>(failed));
   return failed.item() == 0;
 }
 
@@ -131,11 +129,11 @@ bool advect_adjoint_on_device(const Tensor& cotangent, const Tensor& q, Staggeri
   const Tensor v0_bar = zeros({2 * q.numel()}, DType::f64, q.device());
   const Tensor sl_bar = zeros({q.numel()}, DType::f64, q.device());
   const Tensor failed = zeros({1}, DType::i64, q.device());
-  device_kernel::advect_adjoint(q.dtype(), geometry, device_address(cotangent), device_address(q),
-                                device_address(velocity.x_faces), device_address(velocity.y_faces),
-                                f64_address(v0), f64_address(sl), f64_address(v0_bar), f64_address(sl_bar),
-                                f64_address(bars[0]), f64_address(bars[1]), f64_address(bars[2]),
-                                static_cast<std::int64_t*>(device_address(failed)));
+  device_kernel::advect_adjoint(
+      q.dtype(), geometry, device_address(cotangent), device_address(q), device_address(velocity.x_faces),
+      device_address(velocity.y_faces), device_data<double>(v0), device_data<double>(sl),
+      device_data<double>(v0_bar), device_data<double>(sl_bar), device_data<double>(bars[0]),
+      device_data<double>(bars[1]), device_data<double>(bars[2]), device_data<std::int64_t>(failed));
   return failed.item() == 0;
 }
 
