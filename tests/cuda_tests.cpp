@@ -326,6 +326,12 @@ TEST_CASE("gradients computed on the device equal the CPU's, and to_device carri
   const Tensor g = grad([](const Tensor& v) { return sum(square(to_device(v, gpu))); }, x);
   CHECK(g.device() == Device::cpu());
   CHECK(test::max_abs_diff(g, mul(scalar(2.0, DType::f64), x)) < 1e-15);
+  // to_device against finite differences, there and back inside one function.
+  const Function round_trip = [](const std::vector<Tensor>& v) {
+    return sum(sin(to_device(exp(to_device(v[0], gpu)), Device::cpu())));
+  };
+  CHECK(test::max_abs_diff(grad(round_trip, {x})[0], test::finite_difference_gradient(round_trip, {x}, 0)) <
+        1e-8);
 }
 
 TEST_CASE("device stencils agree with the CPU on every boundary") {
