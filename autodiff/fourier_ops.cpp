@@ -8,15 +8,16 @@ namespace dphys {
 
 namespace {
 
+// Multipliers are small (one value per bin), so a device multiplier is conjugated on the host.
 Tensor conjugate(const Tensor& m) {
   if (!is_complex(m.dtype())) return m;
-  Tensor out = m.clone();
+  Tensor out = m.to(Device::cpu()).clone();
   const std::int64_t n = out.numel();
   if (m.dtype() == DType::c128)
     for (std::int64_t i = 0; i < n; ++i) out.data<c128>()[i] = std::conj(out.data<c128>()[i]);
   else
     for (std::int64_t i = 0; i < n; ++i) out.data<c64>()[i] = std::conj(out.data<c64>()[i]);
-  return out;
+  return out.to(m.device());
 }
 
 }  // namespace

@@ -50,26 +50,27 @@ Tensor scalar(double value, DType dtype, Device device) { return full({}, value,
 Tensor zeros_like(const Tensor& x) { return zeros(x.shape(), x.dtype(), x.device()); }
 Tensor ones_like(const Tensor& x) { return ones(x.shape(), x.dtype(), x.device()); }
 
-Tensor arange(double start, double stop, double step, DType dtype) {
+Tensor arange(double start, double stop, double step, DType dtype, Device device) {
   DPHYS_CHECK(step != 0.0 && std::isfinite(start) && std::isfinite(stop) && std::isfinite(step),
               "arange: invalid range start={} stop={} step={}", start, stop, step);
   const auto count = static_cast<std::int64_t>(std::max(0.0, std::ceil((stop - start) / step)));
   if (dtype == DType::i64) {
     std::vector<std::int64_t> values(count);
     for (std::int64_t i = 0; i < count; ++i) values[i] = static_cast<std::int64_t>(start + i * step);
-    return from_indices(values, {count});
+    return from_indices(values, {count}).to(device);
   }
-  return generate({count}, dtype, "arange", [=](std::int64_t i) { return start + i * step; });
+  return generate({count}, dtype, "arange", [=](std::int64_t i) { return start + i * step; }).to(device);
 }
 
-Tensor linspace(double start, double stop, std::int64_t count, DType dtype) {
+Tensor linspace(double start, double stop, std::int64_t count, DType dtype, Device device) {
   DPHYS_CHECK(count >= 0, "linspace: negative count {}", count);
   const double step = count > 1 ? (stop - start) / static_cast<double>(count - 1) : 0.0;
   return generate({count}, dtype, "linspace",
-                  [=](std::int64_t i) { return i == count - 1 ? stop : start + i * step; });
+                  [=](std::int64_t i) { return i == count - 1 ? stop : start + i * step; })
+      .to(device);
 }
 
-Tensor from_vector(const std::vector<double>& data, const Shape& shape, DType dtype) {
+Tensor from_vector(const std::vector<double>& data, const Shape& shape, DType dtype, Device device) {
   check_host_data(data.size(), shape, "from_vector");
   Tensor out = Tensor::empty(shape, dtype);
   dispatch_all(dtype, "from_vector", [&](auto t) {
@@ -77,14 +78,14 @@ Tensor from_vector(const std::vector<double>& data, const Shape& shape, DType dt
     T* p = out.data<T>();
     for (std::size_t i = 0; i < data.size(); ++i) p[i] = static_cast<T>(data[i]);
   });
-  return out;
+  return out.to(device);
 }
 
-Tensor from_indices(const std::vector<std::int64_t>& data, const Shape& shape) {
+Tensor from_indices(const std::vector<std::int64_t>& data, const Shape& shape, Device device) {
   check_host_data(data.size(), shape, "from_indices");
   Tensor out = Tensor::empty(shape, DType::i64);
   std::copy(data.begin(), data.end(), out.data<std::int64_t>());
-  return out;
+  return out.to(device);
 }
 
 Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype) {

@@ -48,7 +48,7 @@ BilliardsCollision billiards_collision(const Tensor& pa_in, const Tensor& va_in,
   const std::vector<Tensor> rows = checked_rows(pa_in, va_in, pb_in, vb_in);
   const Tensor &pa = rows[0], &va = rows[1], &pb = rows[2], &vb = rows[3];
   const DType dtype = pa.dtype();
-  const auto constant = [dtype](double value) { return scalar(value, dtype); };
+  const auto constant = [dtype, device = pa.device()](double value) { return scalar(value, dtype, device); };
   const double contact = 2 * config.radius, mu = config.drag;
 
   // |Δp + Δv·s|² = (2r)² ⇔ a s² + 2 b s + c = 0 (§7.1).

@@ -37,7 +37,8 @@ Tensor as_column(const Tensor& p, const char* name) {
 
 }  // namespace
 
-KuramotoSivashinsky::KuramotoSivashinsky(const KuramotoSivashinskyConfig& config) : config_(config) {
+KuramotoSivashinsky::KuramotoSivashinsky(const KuramotoSivashinskyConfig& config, Device device)
+    : config_(config), device_(device) {
   DPHYS_CHECK(config.n >= 4 && config.length > 0 && config.dt > 0,
               "KuramotoSivashinsky: invalid configuration n={} length={} dt={}", config.n, config.length,
               config.dt);
@@ -69,11 +70,17 @@ KuramotoSivashinsky::KuramotoSivashinsky(const KuramotoSivashinskyConfig& config
   g3_ = contour_mean(
             z, [](Complex s) { return (-4.0 - 3.0 * s - s * s + std::exp(s) * (4.0 - s)) / (s * s * s); }) *
         h;
+  for (Tensor* table : {&forcing_, &e_, &f1_, &f2_, &e_half_, &q_, &g1_, &g2_, &g3_})
+    *table = table->to(device);
 }
 
 void KuramotoSivashinsky::check(const Tensor& u) const {
   DPHYS_CHECK(u.dim() == 2 && u.shape()[1] == config_.n,
               "KuramotoSivashinsky: expected u of shape [B, {}], got {}", config_.n, shape_str(u.shape()));
+  DPHYS_CHECK(u.device() == device_,
+              "KuramotoSivashinsky: u is on {} but this solver's tables are on {} (construct it with the "
+              "device)",
+              u.device().str(), device_.str());
 }
 
 Tensor KuramotoSivashinsky::nonlinear(const Tensor& u, const Tensor& alpha, const Tensor& beta) const {

@@ -17,7 +17,8 @@ struct KuramotoSivashinskyConfig {
 
 class KuramotoSivashinsky {
  public:
-  explicit KuramotoSivashinsky(const KuramotoSivashinskyConfig& config = {});
+  // The solver's tables (forcing and Fourier multipliers) live on `device`, where u must be too.
+  explicit KuramotoSivashinsky(const KuramotoSivashinskyConfig& config = {}, Device device = Device::cpu());
 
   // One ETD-RK2 (Cox–Matthews) step, the paper's scheme.
   Tensor step_etdrk2(const Tensor& u, const Tensor& alpha, const Tensor& beta) const;
@@ -29,11 +30,13 @@ class KuramotoSivashinsky {
   Tensor nonlinear(const Tensor& u, const Tensor& alpha, const Tensor& beta) const;
 
   const KuramotoSivashinskyConfig& config() const { return config_; }
+  Device device() const { return device_; }
   const Tensor& forcing() const { return forcing_; }  // G(x_j), [n]
 
  private:
   void check(const Tensor& u) const;
   KuramotoSivashinskyConfig config_;
+  Device device_;
   Tensor forcing_;
   // Fourier multipliers on the rfft bins, f64.
   Tensor e_, f1_, f2_;                // ETD-RK2: e^{c dt}, (e^z − 1)/c, (e^z − 1 − z)/(c² dt)

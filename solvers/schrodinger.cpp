@@ -1,57 +1,18 @@
 #include "solvers/schrodinger.h"
 
 #include <cmath>
-#include <complex>
-#include <vector>
 
 #include "autodiff/ops.h"
 #include "autodiff/transforms.h"
+#include "engine/device_dispatch.h"
 #include "engine/parallel.h"
+#include "solvers/per_example_device.h"
 
 namespace dphys {
 
 namespace {
 
-using Complex = std::complex<double>;
-
-// The discretised well on host f64 data. Every matrix here is I + i·σ·τ·H(u) with σ = ±1 and τ = Δt/2:
-// σ = +1 is the implicit side A of a CN step, σ = −1 the explicit side B = Aᴴ.
-struct Well {
-  std::int64_t n;
-  double dx, tau;
-
-  double x(std::int64_t j) const { return static_cast<double>(j + 1) * dx; }
-  Complex diagonal(double u, double sigma, std::int64_t j) const {
-    return {1.0, sigma * tau * (2 / (dx * dx) + u * x(j))};
-  }
-  Complex off_diagonal(double sigma) const { return {0.0, -sigma * tau / (dx * dx)}; }
-
-  // out = (I + iστH(u)) v.
-  void apply(double u, double sigma, const Complex* v, Complex* out) const {
-    const Complex off = off_diagonal(sigma);
-    for (std::int64_t j = 0; j < n; ++j) {
-      Complex neighbours = 0.0;
-      if (j > 0) neighbours += v[j - 1];
-      if (j + 1 < n) neighbours += v[j + 1];
-      out[j] = diagonal(u, sigma, j) * v[j] + off * neighbours;
-    }
-  }
-
-  // Solves (I + iστH(u)) y = r by the Thomas algorithm. No pivoting is needed: the Hermitian part of the
-  // matrix is I, so is that of every leading block, which is therefore nonsingular: no pivot is zero.
-  void solve(double u, double sigma, const Complex* r, Complex* y, Complex* scratch) const {
-    const Complex off = off_diagonal(sigma);
-    Complex pivot = diagonal(u, sigma, 0);
-    scratch[0] = off / pivot;
-    y[0] = r[0] / pivot;
-    for (std::int64_t j = 1; j < n; ++j) {
-      pivot = diagonal(u, sigma, j) - off * scratch[j - 1];
-      scratch[j] = off / pivot;
-      y[j] = (r[j] - off * y[j - 1]) / pivot;
-    }
-    for (std::int64_t j = n - 2; j >= 0; --j) y[j] -= scratch[j] * y[j + 1];
-  }
-};
+using crank_nicolson::Well;
 
 Well make_well(const SchrodingerConfig& config) {
   DPHYS_CHECK(config.points >= 3 && config.length > 0 && config.dt > 0,
@@ -60,15 +21,12 @@ Well make_well(const SchrodingerConfig& config) {
   return {config.points - 2, config.length / static_cast<double>(config.points - 1), config.dt / 2};
 }
 
-// ψ of one example at one time, stored as [2, n] (Re, Im), to complex and back.
-void load(const double* p, std::int64_t n, Complex* z) {
-  for (std::int64_t j = 0; j < n; ++j) z[j] = {p[j], p[n + j]};
+// Complex scratch for every example of the batch, on `device`.
+Tensor complex_scratch(std::int64_t batch, std::int64_t n, Device device) {
+  return Tensor::empty({batch, 2 * crank_nicolson::kScratchPerPoint * n}, DType::f64, device);
 }
-void store(const Complex* z, std::int64_t n, double* p) {
-  for (std::int64_t j = 0; j < n; ++j) {
-    p[j] = z[j].real();
-    p[n + j] = z[j].imag();
-  }
+crank_nicolson::Complex* complex_data(const Tensor& scratch) {
+  return reinterpret_cast<crank_nicolson::Complex*>(device_data<double>(scratch));
 }
 
 Tensor to_f64(const Tensor& x) { return x.dtype() == DType::f64 ? x : cast(x, DType::f64); }
@@ -79,34 +37,23 @@ Tensor to_f64(const Tensor& x) { return x.dtype() == DType::f64 ? x : cast(x, DT
 Tensor adjoint(const Tensor& g, const Tensor& trajectory, const Tensor& controls, const Well& well) {
   const std::int64_t batch = controls.shape()[0], steps = controls.shape()[1], n = well.n, m = 2 * n;
   const auto forward = [=](const std::vector<Tensor>& in) {
+    const Device device = in[1].device();
     const Tensor cotangent = to_f64(in[0]), states = to_f64(in[1]), u = to_f64(in[2]);
-    Tensor out = Tensor::empty({batch, m + steps}, DType::f64);
-    const double *g_in = cotangent.data<double>(), *s = states.data<double>(), *u_in = u.data<double>();
-    double* result = out.data<double>();
-    // The step is ψ_{k+1} = A⁻¹Bψ_k with A, B commuting and B = Aᴴ, so its adjoint is (A⁻¹B)ᴴ = AB⁻¹: with
-    // μ = B⁻¹λ_{k+1}, λ_k = Aμ + g_k, and since ∂ψ_{k+1}/∂u_k = −iτA⁻¹X(ψ_k + ψ_{k+1}),
-    // ū_k = Re⟨μ, −iτX(ψ_k + ψ_{k+1})⟩ = τ Σ_j x_j Im(conj(μ_j)(ψ_k + ψ_{k+1})_j).
-    parallel_for(batch, steps * n * 60, [&](std::int64_t b) {
-      std::vector<Complex> lambda(n), mu(n), scratch(n), now(n), next(n), g_k(n);
-      const double* s_b = s + b * (steps + 1) * m;
-      const double* g_b = g_in + b * (steps + 1) * m;
-      double* row = result + b * (m + steps);
-      load(g_b + steps * m, n, lambda.data());
-      for (std::int64_t k = steps - 1; k >= 0; --k) {
-        const double u_k = u_in[b * steps + k];
-        load(s_b + k * m, n, now.data());
-        load(s_b + (k + 1) * m, n, next.data());
-        well.solve(u_k, -1.0, lambda.data(), mu.data(), scratch.data());
-        double control = 0;
-        for (std::int64_t j = 0; j < n; ++j)
-          control += well.x(j) * std::imag(std::conj(mu[j]) * (now[j] + next[j]));
-        row[m + k] = well.tau * control;
-        well.apply(u_k, 1.0, mu.data(), lambda.data());
-        load(g_b + k * m, n, g_k.data());
-        for (std::int64_t j = 0; j < n; ++j) lambda[j] += g_k[j];
-      }
-      store(lambda.data(), n, row);
-    });
+    const Tensor scratch = complex_scratch(batch, n, device);
+    Tensor out = Tensor::empty({batch, m + steps}, DType::f64, device);
+    const double *g_in = device_data<double>(cotangent), *s = device_data<double>(states),
+                 *u_in = device_data<double>(u);
+    double* result = device_data<double>(out);
+    crank_nicolson::Complex* work = complex_data(scratch);
+    if (device.is_cpu()) {
+      parallel_for(batch, steps * n * 60, [&](std::int64_t b) {
+        crank_nicolson::adjoint(well, g_in + b * (steps + 1) * m, s + b * (steps + 1) * m, u_in + b * steps,
+                                steps, result + b * (m + steps),
+                                work + b * crank_nicolson::kScratchPerPoint * n);
+      });
+    } else {
+      device_kernel::crank_nicolson_adjoint(well, batch, steps, g_in, s, u_in, result, work);
+    }
     return out;
   };
   const auto backward = [](const Tensor&, const std::vector<Tensor>&, const Tensor&) -> std::vector<Tensor> {
@@ -133,24 +80,26 @@ Tensor schrodinger_trajectory(const Tensor& psi, const Tensor& controls, const S
               shape_str(psi.shape()), shape_str(controls.shape()));
   DPHYS_CHECK(controls.dtype() == psi.dtype(), "schrodinger_trajectory: controls are {} but psi is {}",
               dtype_name(controls.dtype()), dtype_name(psi.dtype()));
+  DPHYS_CHECK(controls.device() == psi.device(),
+              "schrodinger_trajectory: controls are on {} but psi is on {}", controls.device().str(),
+              psi.device().str());
   const std::int64_t batch = psi.shape()[0], steps = controls.shape()[1];
   const auto forward = [=](const std::vector<Tensor>& in) {
+    const Device device = in[0].device();
     const Tensor psi0 = to_f64(in[0]), u = to_f64(in[1]);
-    Tensor out = Tensor::empty({batch, steps + 1, 2, n}, DType::f64);
-    const double *p_in = psi0.data<double>(), *u_in = u.data<double>();
-    double* trajectory = out.data<double>();
-    parallel_for(batch, steps * n * 40, [&](std::int64_t b) {
-      std::vector<Complex> psi_k(n), rhs(n), scratch(n);
-      double* t_b = trajectory + b * (steps + 1) * m;
-      load(p_in + b * m, n, psi_k.data());
-      store(psi_k.data(), n, t_b);
-      for (std::int64_t k = 0; k < steps; ++k) {
-        const double u_k = u_in[b * steps + k];
-        well.apply(u_k, -1.0, psi_k.data(), rhs.data());
-        well.solve(u_k, 1.0, rhs.data(), psi_k.data(), scratch.data());
-        store(psi_k.data(), n, t_b + (k + 1) * m);
-      }
-    });
+    const Tensor scratch = complex_scratch(batch, n, device);
+    Tensor out = Tensor::empty({batch, steps + 1, 2, n}, DType::f64, device);
+    const double *p_in = device_data<double>(psi0), *u_in = device_data<double>(u);
+    double* trajectory = device_data<double>(out);
+    crank_nicolson::Complex* work = complex_data(scratch);
+    if (device.is_cpu()) {
+      parallel_for(batch, steps * n * 40, [&](std::int64_t b) {
+        crank_nicolson::rollout(well, p_in + b * m, u_in + b * steps, steps, trajectory + b * (steps + 1) * m,
+                                work + b * crank_nicolson::kScratchPerPoint * n);
+      });
+    } else {
+      device_kernel::crank_nicolson_rollout(well, batch, steps, p_in, u_in, trajectory, work);
+    }
     return in[0].dtype() == DType::f64 ? out : cast(out, in[0].dtype());
   };
   const auto backward = [=](const Tensor& g, const std::vector<Tensor>& in, const Tensor& out) {

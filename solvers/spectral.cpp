@@ -44,7 +44,7 @@ Tensor spectral_derivative(const Tensor& u, double length) {
   if (n % 2 == 0) k.back() = 0.0;
   Tensor multiplier = zeros({n / 2 + 1}, DType::c128);
   for (std::int64_t j = 0; j < n / 2 + 1; ++j) multiplier.data<c128>()[j] = c128(0.0, k[j]);
-  return fourier_filter(u, multiplier, 1);
+  return fourier_filter(u, multiplier.to(u.device()), 1);
 }
 
 Tensor spectral_poisson_2d(const Tensor& f, double length_y, double length_x) {
@@ -54,7 +54,7 @@ Tensor spectral_poisson_2d(const Tensor& f, double length_y, double length_x) {
   Tensor inverse = wavenumber_squared_2d(ny, nx, length_y, length_x);
   double* k2 = inverse.data<double>();
   for (std::int64_t i = 0; i < inverse.numel(); ++i) k2[i] = k2[i] == 0.0 ? 0.0 : -1.0 / k2[i];
-  return fourier_filter(f, inverse, 2);
+  return fourier_filter(f, inverse.to(f.device()), 2);
 }
 
 }  // namespace dphys

@@ -9,6 +9,7 @@
 
 #include "autodiff/fourier_ops.h"
 #include "autodiff/nn_ops.h"
+#include "cuda_test_util.h"
 #include "engine/cg_kernels.h"
 #include "engine/conv.h"
 #include "engine/fft.h"
@@ -21,29 +22,14 @@
 #include "solvers/fluid_advection.h"
 #include "solvers/fluid_step.h"
 #include "solvers/linear_solve.h"
-#include "solvers/oscillators.h"
 #include "solvers/stencils.h"
-#include "test_util.h"
 
 using namespace dphys;
+using namespace dphys::cuda_test;
 using dphys::test::contains;
 using dphys::test::error_message;
 
 namespace {
-
-const Device gpu = Device::cuda();
-
-bool device_present() {
-  if (cuda_available()) return true;
-  MESSAGE("no CUDA device in this build or on this machine: skipping");
-  return false;
-}
-
-Tensor random_tensor(const Shape& shape, DType dtype, std::uint64_t seed, double low = -2.0,
-                     double high = 2.0) {
-  Generator gen(seed);
-  return uniform(shape, low, high, gen, dtype);
-}
 
 // Values on a grid of quarters, so that ties and equalities occur.
 Tensor grid_tensor(const Shape& shape, DType dtype, std::uint64_t seed) {
@@ -51,38 +37,6 @@ Tensor grid_tensor(const Shape& shape, DType dtype, std::uint64_t seed) {
   for (double& v : values) v = std::floor(v * 4.0) / 4.0;
   return from_vector(values, shape, dtype);
 }
-
-// The elements as f64, a complex one as its real and imaginary parts.
-std::vector<double> as_reals(const Tensor& x) {
-  if (!is_complex(x.dtype())) return cast(x, DType::f64).to_vector<double>();
-  std::vector<double> parts;
-  for (const c128& z : cast(x, DType::c128).to_vector<c128>()) {
-    parts.push_back(z.real());
-    parts.push_back(z.imag());
-  }
-  return parts;
-}
-
-// Equal up to `tolerance` (relative to 1 + |expected|), NaN where the CPU has NaN, same shape and dtype.
-void check_agrees(const Tensor& on_device, const Tensor& on_cpu, double tolerance) {
-  REQUIRE(on_device.device() == gpu);
-  REQUIRE(on_device.shape() == on_cpu.shape());
-  REQUIRE(on_device.dtype() == on_cpu.dtype());
-  const auto got = as_reals(on_device.to(Device::cpu())), want = as_reals(on_cpu);
-  double worst = 0.0;
-  std::size_t nan_mismatches = 0;
-  for (std::size_t i = 0; i < want.size(); ++i) {
-    if (std::isnan(want[i]) || std::isnan(got[i])) {
-      nan_mismatches += std::isnan(want[i]) != std::isnan(got[i]);
-      continue;
-    }
-    worst = std::max(worst, std::abs(got[i] - want[i]) / (1.0 + std::abs(want[i])));
-  }
-  CHECK(nan_mismatches == 0);
-  CHECK(worst <= tolerance);
-}
-
-double tolerance(DType dtype) { return dtype == DType::f32 ? 2e-6 : 1e-14; }
 
 Tensor eye_like(std::int64_t n, DType dtype) {
   std::vector<double> values(n * n, 0.0);
@@ -95,14 +49,6 @@ Tensor imaginary_unit() {
   Tensor i = Tensor::empty({}, DType::c128);
   i.data<c128>()[0] = c128(0.0, 1.0);
   return i;
-}
-
-// Runs f on CPU inputs and on their device copies and compares the results.
-void check_op(const std::function<Tensor(const std::vector<Tensor>&)>& f, const std::vector<Tensor>& inputs,
-              double tol) {
-  std::vector<Tensor> on_device;
-  for (const Tensor& x : inputs) on_device.push_back(x.to(gpu));
-  check_agrees(f(on_device), f(inputs), tol);
 }
 
 }  // namespace
@@ -741,10 +687,6 @@ TEST_CASE("a network on the device saves and loads like one on the CPU") {
 TEST_CASE("ops without a device kernel, and complex arithmetic on the device, say so") {
   if (!device_present()) return;
   const Tensor x = random_tensor({8}, DType::f64, 80).to(gpu);
-  // The oscillators' fused RK4 runs on the host only: refused before its parallel loop, naming the device.
-  const Tensor state = random_tensor({1, 4}, DType::f64, 83).to(gpu),
-               controls = zeros({1, 3}, DType::f64, gpu);
-  CHECK(contains(error_message([&] { oscillator_trajectory(state, controls); }), "cuda:0"));
   const Tensor z = cast(random_tensor({4}, DType::f64, 81), DType::c128).to(gpu);
   const std::string message = error_message([&] { exp(z); });
   CHECK(contains(message, "c128"));
