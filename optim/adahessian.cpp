@@ -16,7 +16,7 @@ Tensor rademacher_like(const Tensor& x, Generator& generator) {
   std::vector<double> values(static_cast<std::size_t>(x.numel()));
   for (std::size_t i = 0; i < values.size(); ++i)
     values[i] = (Generator::bits(generator.seed(), first + i) & 1u) ? 1.0 : -1.0;
-  return from_vector(values, x.shape(), x.dtype()).to(x.device());
+  return from_vector(values, x.shape(), x.dtype(), x.device());
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ class InverseHessian {
 
 class DenseInverseHessian : public InverseHessian {
  public:
-  DenseInverseHessian(std::int64_t batch, std::int64_t d, DType dtype) {
-    const Tensor i = arange(0, static_cast<double>(d), 1, dtype);
+  DenseInverseHessian(std::int64_t batch, std::int64_t d, DType dtype, Device device) {
+    const Tensor i = arange(0, static_cast<double>(d), 1, dtype, device);
     h_ = broadcast_to(eq(reshape(i, {d, 1}), reshape(i, {1, d})), {batch, d, d});
   }
 
@@ -42,7 +42,7 @@ class DenseInverseHessian : public InverseHessian {
     std::vector<double> rho(batch, 0.0);
     for (std::int64_t b = 0; b < batch; ++b)
       if (stepped[b]) rho[b] = ys[b] == 0 ? 1000.0 : 1.0 / ys[b];  // SciPy's guard against yᵀs = 0
-    const Tensor r = from_vector(rho, {batch, 1, 1}, s.dtype());
+    const Tensor r = from_vector(rho, {batch, 1, 1}, s.dtype(), s.device());
     const Tensor hy = matmul(h_, unsqueeze(y, 2));
     const Tensor yhy = reshape(sum(y * squeeze(hy, 2), {1}), {batch, 1, 1});
     const Tensor s_col = unsqueeze(s, 2), s_row = unsqueeze(s, 1);
@@ -59,11 +59,11 @@ class DenseInverseHessian : public InverseHessian {
 // there, which passes q and r through unchanged.
 class LimitedInverseHessian : public InverseHessian {
  public:
-  LimitedInverseHessian(std::int64_t batch, std::int64_t d, int memory, DType dtype)
+  LimitedInverseHessian(std::int64_t batch, std::int64_t d, int memory, DType dtype, Device device)
       : batch_(batch),
         memory_(memory),
-        s_(zeros({memory * batch, d}, dtype)),
-        y_(zeros({memory * batch, d}, dtype)),
+        s_(zeros({memory * batch, d}, dtype, device)),
+        y_(zeros({memory * batch, d}, dtype, device)),
         rho_(memory * batch, 0.0),
         gamma_(batch, 1.0),
         newest_(batch, 0),
@@ -80,14 +80,14 @@ class LimitedInverseHessian : public InverseHessian {
         rows[b] = ((newest_[b] - k + memory_) % memory_) * batch_ + b;
         if (k < count_[b]) rho_k[b] = rho_[rows[b]];
       }
-      const Tensor index = from_indices(rows, {batch_});
+      const Tensor index = from_indices(rows, {batch_}, g.device());
       s[k] = index_select(s_, 0, index);
       y[k] = index_select(y_, 0, index);
-      rho[k] = from_vector(rho_k, {batch_, 1}, g.dtype());
+      rho[k] = from_vector(rho_k, {batch_, 1}, g.dtype(), g.device());
       alpha[k] = rho[k] * sum(s[k] * q, {1}, true);
       q = q - alpha[k] * y[k];
     }
-    Tensor r = from_vector(gamma_, {batch_, 1}, g.dtype()) * q;
+    Tensor r = from_vector(gamma_, {batch_, 1}, g.dtype(), g.device()) * q;
     for (int k = depth - 1; k >= 0; --k) r = r + s[k] * (alpha[k] - rho[k] * sum(y[k] * r, {1}, true));
     return -r;
   }
@@ -108,7 +108,7 @@ class LimitedInverseHessian : public InverseHessian {
     }
     if (!any) return;
     const std::int64_t d = s.size(1);
-    const Tensor mask = from_vector(write, {memory_ * batch_, 1}, s.dtype());
+    const Tensor mask = from_vector(write, {memory_ * batch_, 1}, s.dtype(), s.device());
     const auto tiled = [&](const Tensor& t) {
       return reshape(broadcast_to(unsqueeze(t, 0), {memory_, batch_, d}), {memory_ * batch_, d});
     };
@@ -139,7 +139,7 @@ Evaluate running_rows(const SubsetObjective& f) {
     for (std::size_t b = 0; b < which.size(); ++b)
       if (which[b]) rows.push_back(static_cast<std::int64_t>(b));
     const std::int64_t batch = x.size(0), count = static_cast<std::int64_t>(rows.size());
-    const Tensor index = from_indices(rows, {count});
+    const Tensor index = from_indices(rows, {count}, x.device());
     const BatchedObjective subset = [&](const Tensor& xs) {
       const Tensor losses = f(xs, rows);
       DPHYS_CHECK(losses.dim() == 1 && losses.size(0) == count,
@@ -150,7 +150,7 @@ Evaluate running_rows(const SubsetObjective& f) {
     const auto [loss, grad] = batched_value_and_grad(subset, index_select(x, 0, index));
     if (count == batch) return {loss, grad};
     const Tensor grad_index = broadcast_to(unsqueeze(index, 1), grad.shape());
-    return {scatter_add(zeros({batch}, x.dtype()), 0, index, loss),
+    return {scatter_add(zeros({batch}, x.dtype(), x.device()), 0, index, loss),
             scatter_add(zeros_like(x), 0, grad_index, grad)};
   };
 }
@@ -182,7 +182,7 @@ QuasiNewtonResult minimize(const Evaluate& evaluate, const Tensor& x0, const Bfg
   std::vector<ScipyWolfeSearch> searches(batch);
   Tensor p = zeros_like(x);
   const auto rows = [&](const std::vector<bool>& which) {
-    return from_vector(std::vector<double>(which.begin(), which.end()), {batch, 1}, dtype);
+    return from_vector(std::vector<double>(which.begin(), which.end()), {batch, 1}, dtype, x.device());
   };
 
   // Stops problem b if it is done; true if it goes on.
@@ -227,7 +227,7 @@ QuasiNewtonResult minimize(const Evaluate& evaluate, const Tensor& x0, const Bfg
     std::vector<double> alpha(batch, 0.0);
     for (std::int64_t b = 0; b < batch; ++b)
       if (running[b]) alpha[b] = searches[b].trial();
-    const Tensor trial_x = where(rows(running), x + from_vector(alpha, {batch, 1}, dtype) * p, x);
+    const Tensor trial_x = where(rows(running), x + from_vector(alpha, {batch, 1}, dtype, x.device()) * p, x);
     const auto [phi, g_trial] = evaluate(trial_x, running);
     ++result.rounds;
     const std::vector<double> phi_host = host(phi), dphi_host = host(sum(g_trial * p, {1}));
@@ -298,27 +298,27 @@ std::string_view stop_reason_name(StopReason reason) {
 
 QuasiNewtonResult bfgs_minimize(const BatchedObjective& f, const Tensor& x0, const BfgsOptions& options) {
   check_start("bfgs_minimize", x0);
-  DenseInverseHessian model(x0.size(0), x0.size(1), x0.dtype());
+  DenseInverseHessian model(x0.size(0), x0.size(1), x0.dtype(), x0.device());
   return minimize(whole_batch(f), x0, options, model);
 }
 
 QuasiNewtonResult bfgs_minimize(const SubsetObjective& f, const Tensor& x0, const BfgsOptions& options) {
   check_start("bfgs_minimize", x0);
-  DenseInverseHessian model(x0.size(0), x0.size(1), x0.dtype());
+  DenseInverseHessian model(x0.size(0), x0.size(1), x0.dtype(), x0.device());
   return minimize(running_rows(f), x0, options, model);
 }
 
 QuasiNewtonResult lbfgs_minimize(const BatchedObjective& f, const Tensor& x0, const LbfgsOptions& options) {
   check_start("lbfgs_minimize", x0);
   DPHYS_CHECK(options.memory >= 1, "lbfgs_minimize: memory must be at least 1, got {}", options.memory);
-  LimitedInverseHessian model(x0.size(0), x0.size(1), options.memory, x0.dtype());
+  LimitedInverseHessian model(x0.size(0), x0.size(1), options.memory, x0.dtype(), x0.device());
   return minimize(whole_batch(f), x0, options, model);
 }
 
 QuasiNewtonResult lbfgs_minimize(const SubsetObjective& f, const Tensor& x0, const LbfgsOptions& options) {
   check_start("lbfgs_minimize", x0);
   DPHYS_CHECK(options.memory >= 1, "lbfgs_minimize: memory must be at least 1, got {}", options.memory);
-  LimitedInverseHessian model(x0.size(0), x0.size(1), options.memory, x0.dtype());
+  LimitedInverseHessian model(x0.size(0), x0.size(1), options.memory, x0.dtype(), x0.device());
   return minimize(running_rows(f), x0, options, model);
 }
 

@@ -49,7 +49,8 @@ PercentileClip clip_per_example_percentile(const Tensor& per_example, double qua
   NoGradGuard no_grad;
   const std::int64_t rows = per_example.size(0);
   const std::int64_t width = per_example.numel() / rows;
-  Tensor g = cast(per_example, DType::f64).clone();
+  // Sorting N norms is host work; a device input makes one round trip.
+  Tensor g = cast(per_example.to(Device::cpu()), DType::f64).clone();
   double* data = g.data<double>();
 
   std::vector<double> norms(rows, 0.0), finite;
@@ -80,7 +81,7 @@ PercentileClip clip_per_example_percentile(const Tensor& per_example, double qua
     double* row = data + i * width;
     for (std::int64_t j = 0; j < width; ++j) row[j] *= scale;
   }
-  return {cast(g, per_example.dtype()), tau};
+  return {cast(g, per_example.dtype()).to(per_example.device()), tau};
 }
 
 }  // namespace dphys::optim

@@ -15,7 +15,7 @@ double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm);
 void clip_grad_value(const std::vector<Tensor>& parameters, double clip_value);
 
 struct PercentileClip {
-  Tensor gradients;  // the clipped per-example gradients, same shape and dtype as the input
+  Tensor gradients;  // the clipped per-example gradients, same shape, dtype and device as the input
   double threshold;  // τ, the quantile of the finite per-example norms (0 when none is finite)
 };
 

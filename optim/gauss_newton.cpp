@@ -59,7 +59,8 @@ GaussNewtonStep gauss_newton_solve(const Tensor& jacobian, const Tensor& residua
     Eigen::Map<Eigen::VectorXd>(delta.data() + b * d, d) = -(svd.matrixV().leftCols(kept) * coefficients);
     rank[static_cast<std::size_t>(b)] = static_cast<int>(kept);
   });
-  return {from_vector(delta, {batch, d}, jacobian.dtype()), residual, jacobian, std::move(rank)};
+  return {from_vector(delta, {batch, d}, jacobian.dtype(), jacobian.device()), residual, jacobian,
+          std::move(rank)};
 }
 
 GaussNewtonStep gauss_newton_step(const UnaryFunction& residual, const Tensor& x,

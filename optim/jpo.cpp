@@ -43,11 +43,11 @@ JpoStepReport JpoTrainer::step() {
               shape_str(x.shape()), problems);
   const std::int64_t d = x.size(1);
   auto [loss, grad] = batched_value_and_grad(objective_, x.detach());
-  if (!grad.defined()) grad = zeros(x.shape(), x.dtype());
+  if (!grad.defined()) grad = zeros(x.shape(), x.dtype(), x.device());
 
   if (!best_x_.defined()) {
-    best_x_ = full(x.shape(), std::numeric_limits<double>::quiet_NaN(), x.dtype());
-    best_loss_ = full({problems}, std::numeric_limits<double>::infinity(), DType::f64);
+    best_x_ = full(x.shape(), std::numeric_limits<double>::quiet_NaN(), x.dtype(), x.device());
+    best_loss_ = full({problems}, std::numeric_limits<double>::infinity(), DType::f64, x.device());
   }
   DPHYS_CHECK(best_x_.shape() == x.shape(), "JpoTrainer: the solutions changed shape from {} to {}",
               shape_str(best_x_.shape()), shape_str(x.shape()));
@@ -74,14 +74,15 @@ JpoStepReport JpoTrainer::step() {
     if (std::isfinite(best_losses[i])) report.best_total_loss += best_losses[i];
   }
   if (report.non_finite > 0) report.total_loss = std::numeric_limits<double>::infinity();
-  best_loss_ = from_vector(best_losses, {problems}, DType::f64);
-  best_x_ = cast(from_vector(best, x.shape(), DType::f64), x.dtype());
+  best_loss_ = from_vector(best_losses, {problems}, DType::f64, x.device());
+  best_x_ = cast(from_vector(best, x.shape(), DType::f64, x.device()), x.dtype());
 
+  // Clipped where the gradients already are, on the host; the cotangent then goes to x's device.
   const PercentileClip clipped =
       clip_per_example_percentile(from_vector(gradients, x.shape(), DType::f64), options_.clip_quantile);
   report.clip_threshold = clipped.threshold;
   optimizer_.zero_grad();
-  backward(x, cast(clipped.gradients, x.dtype()));
+  backward(x, cast(clipped.gradients.to(x.device()), x.dtype()));
   optimizer_.step();
   return report;
 }

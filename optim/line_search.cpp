@@ -207,8 +207,8 @@ LineSearchResult line_search_strong_wolfe(const BatchedObjective& f, const Tenso
       }
     if (!any_searching) break;
     // Rows not searching get x itself, even where their direction is not finite.
-    const Tensor trial_x = where(from_vector(searching, {batch, 1}, x.dtype()),
-                                 x + from_vector(alpha, {batch, 1}, x.dtype()) * direction, x);
+    const Tensor trial_x = where(from_vector(searching, {batch, 1}, x.dtype(), x.device()),
+                                 x + from_vector(alpha, {batch, 1}, x.dtype(), x.device()) * direction, x);
     const auto [phi, g] = batched_value_and_grad(f, trial_x);
     ++result.rounds;
     const std::vector<double> phi_host = host(phi), dphi_host = host(sum(g * direction, {1}));
@@ -227,7 +227,7 @@ LineSearchResult line_search_strong_wolfe(const BatchedObjective& f, const Tenso
       }
     }
     if (!any_accepted) continue;
-    const Tensor mask = from_vector(accepted, {batch}, x.dtype());
+    const Tensor mask = from_vector(accepted, {batch}, x.dtype(), x.device());
     const Tensor row_mask = reshape(mask, {batch, 1});
     result.x = where(row_mask, trial_x, result.x);
     result.loss = where(mask, phi, result.loss);

@@ -40,7 +40,7 @@ Tensor eigen_direction(const char* op, const Tensor& grad, const Tensor& hessian
     for (Eigen::Index e = 0; e < d; ++e) step[e] = coordinate(s[e], ge[e], s);
     Eigen::Map<Eigen::VectorXd>(delta.data() + b * d, d) = eigen.eigenvectors() * step;
   });
-  return from_vector(delta, grad.shape(), grad.dtype());
+  return from_vector(delta, grad.shape(), grad.dtype(), grad.device());
 }
 
 BatchedDerivatives detached(const BatchedDerivatives& at) {

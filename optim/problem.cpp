@@ -5,8 +5,9 @@
 namespace dphys::optim {
 
 Tensor PhysicsProblem::loss(const Tensor& y, const Tensor& target) const {
-  DPHYS_CHECK(y.shape() == target.shape() && y.dim() >= 1, "PhysicsProblem::loss: output {} and target {} differ",
-              shape_str(y.shape()), shape_str(target.shape()));
+  DPHYS_CHECK(y.shape() == target.shape() && y.dim() >= 1,
+              "PhysicsProblem::loss: output {} and target {} differ", shape_str(y.shape()),
+              shape_str(target.shape()));
   const Tensor r = y - target;
   if (y.dim() == 1) return 0.5 * r * r;
   std::vector<int> axes;
