@@ -2,6 +2,8 @@
 // ../shared/experiments/pbdl_physgrad.md §4 passes, and the numbers the app computed are the spec's.
 #include <cstdlib>
 #include <sstream>
+#include <string>
+#include <vector>
 
 #include "app_test_util.h"
 
@@ -105,11 +107,42 @@ TEST_CASE("pbdl_toy: the measured numbers are those of pbdl_physgrad.md §2 and 
   CHECK(measured(summary, "4.8.d") == doctest::Approx(-1.760682).epsilon(1e-6));
 }
 
-TEST_CASE("pbdl_toy rejects unknown flags and the CUDA device with a message") {
+TEST_CASE("pbdl_toy rejects unknown flags and devices with a message") {
   const std::string log = std::string(APP_TEST_DIR) + "/pbdl_toy_bad.log";
   CHECK(run_logged(std::string(PBDL_TOY_BINARY) + " --no-such-flag 1", log) != 0);
   CHECK(contains(read_file(log), "unknown flag --no-such-flag"));
-  CHECK(run_logged(std::string(PBDL_TOY_BINARY) + " --device cuda --out " + APP_TEST_DIR + "/pbdl_toy_cuda",
+  CHECK(run_logged(std::string(PBDL_TOY_BINARY) + " --device tpu --out " + APP_TEST_DIR + "/pbdl_toy_tpu",
                    log) != 0);
-  CHECK(contains(read_file(log), "runs on the CPU only"));
+  CHECK(contains(read_file(log), "unknown --device 'tpu'"));
+}
+
+TEST_CASE("pbdl_toy with --device cuda computes what it computes on the CPU") {
+  if (!dphys::cuda_available()) {
+    MESSAGE("no CUDA device in this build or on this machine: skipping");
+    return;
+  }
+  const std::string folder = std::string(APP_TEST_DIR) + "/pbdl_toy_cuda";
+  REQUIRE(run_logged(std::string(PBDL_TOY_BINARY) + " --device cuda --out " + folder, folder + ".log") == 0);
+  // Every row of metrics.csv but its wall-clock column: same methods, iterations, losses and errors (to
+  // round-off: a GPU may fuse multiply-adds the CPU does not).
+  std::istringstream cpu_rows(read_file(run_folder() + "/metrics.csv")),
+      cuda_rows(read_file(folder + "/metrics.csv"));
+  std::size_t rows = 0, mismatches = 0;
+  for (std::string cpu_line, cuda_line; std::getline(cpu_rows, cpu_line);) {
+    REQUIRE(std::getline(cuda_rows, cuda_line));
+    if (rows++ == 0) continue;  // method,iteration,wall_time_s,loss,error
+    std::vector<std::string> a, b;
+    std::stringstream ra(cpu_line), rb(cuda_line);
+    for (std::string f; std::getline(ra, f, ',');) a.push_back(f);
+    for (std::string f; std::getline(rb, f, ',');) b.push_back(f);
+    REQUIRE(a.size() == 5);
+    REQUIRE(b.size() == 5);
+    bool same = b[0] == a[0] && b[1] == a[1];
+    for (int k : {3, 4}) same = same && std::stod(b[k]) == doctest::Approx(std::stod(a[k])).epsilon(1e-9);
+    if (!same) MESSAGE("cpu: " << cpu_line << "\ncuda: " << cuda_line);
+    mismatches += !same;
+  }
+  CHECK(rows > 1000);
+  CHECK(mismatches == 0);
+  CHECK(contains(check_line(read_file(folder + "/summary.json"), "4.8.a"), "\"passed\": true"));
 }

@@ -1,5 +1,9 @@
 // sip_toy end to end in a tiny configuration: it runs, writes parseable outputs, the saddle-free Newton
 // properties hold, and SIP is ahead where the spec says it must be.
+#include <sstream>
+#include <utility>
+#include <vector>
+
 #include "app_test_util.h"
 
 using dphys::test::check_line;
@@ -34,6 +38,45 @@ TEST_CASE("sip_toy: a tiny run writes curves, sweeps and checks") {
     CHECK(contains(check_line(summary, id, "SIP beats Adam"), "\"passed\": true"));
   }
   CHECK(contains(summary, "\"final.sip/xi=1/phi=45\""));
+}
+
+TEST_CASE("sip_toy with --device cuda trains as on the CPU") {
+  if (!dphys::cuda_available()) {
+    MESSAGE("no CUDA device in this build or on this machine: skipping");
+    return;
+  }
+  // 20 iterations of SIP and Adam from the same weights and batches on both devices: every run's final
+  // distances agree to f32 round-off (the MLP runs in f32).
+  const auto run = [](const std::string& device) {
+    const std::string folder = std::string(APP_TEST_DIR) + "/sip_toy_" + device;
+    REQUIRE(
+        run_logged(std::string(SIP_TOY_BINARY) +
+                       " --iterations 20 --sip-iterations 20 --xi-sweep 1 --phi-sweep 0 --methods sip,adam "
+                       "--device " +
+                       device + " --out " + folder,
+                   folder + ".log") == 0);
+    std::vector<std::pair<std::string, double>> finals;
+    std::istringstream lines(read_file(folder + "/sweeps.csv"));
+    std::string line;
+    std::getline(lines,
+                 line);  // method,xi,phi_deg,panels,final_distance,final_distance_budget,ms_per_iteration
+    while (std::getline(lines, line)) {
+      std::vector<std::string> fields;
+      std::stringstream row(line);
+      for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
+      REQUIRE(fields.size() == 7);
+      finals.push_back({fields[0] + "/" + fields[1] + "/" + fields[2], std::stod(fields[4])});
+    }
+    return finals;
+  };
+  const auto cpu = run("cpu"), cuda = run("cuda");
+  REQUIRE(cpu.size() == 8);  // sip and adam at (1, 0), (1, 45), (32, 0), (32, 45)
+  REQUIRE(cuda.size() == cpu.size());
+  for (std::size_t i = 0; i < cpu.size(); ++i) {
+    CAPTURE(cpu[i].first);
+    CHECK(cuda[i].first == cpu[i].first);
+    CHECK(cuda[i].second == doctest::Approx(cpu[i].second).epsilon(1e-4));
+  }
 }
 
 TEST_CASE("sip_toy rejects unknown methods and a SIP budget above the iterations") {

@@ -88,4 +88,11 @@ bool Flags::finish() {
   return true;
 }
 
+Device parse_device(const std::string& value, const char* app) {
+  DPHYS_CHECK(value == "cpu" || value == "cuda", "{}: unknown --device '{}' (cpu or cuda)", app, value);
+  DPHYS_CHECK(value == "cpu" || cuda_available(),
+              "{}: --device cuda, but this build or machine has no CUDA device", app);
+  return value == "cpu" ? Device::cpu() : Device::cuda();
+}
+
 }  // namespace dphys::app

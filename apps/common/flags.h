@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/device.h"
+
 namespace dphys::app {
 
 class Flags {
@@ -32,5 +34,9 @@ class Flags {
   std::vector<std::pair<std::string, std::string>> values_;
   bool help_ = false;
 };
+
+// The value of a --device flag: "cpu", or "cuda" where this build and machine have a CUDA device; `app` names
+// the program in the error.
+Device parse_device(const std::string& value, const char* app);
 
 }  // namespace dphys::app

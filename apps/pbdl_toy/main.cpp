@@ -1,6 +1,6 @@
 // Toy examples of the PBDL chapter "Scale-Invariance and Inversion" (../shared/experiments/pbdl_physgrad.md):
 // E1 (§2.1) the α-scaled 2-D toy, E2 (§1.9) first-step scaling laws, E4 (§2.4) the branch-keeping local
-// inverse of x², and E5 (§2.5) GD vs Newton vs PG. Everything is f64 on the CPU and takes about a second;
+// inverse of x², and E5 (§2.5) GD vs Newton vs PG. Everything is f64 and takes about a second on the CPU;
 // summary.json holds every acceptance check of §4, and plot.py draws the figures.
 #include <chrono>
 #include <cstdio>
@@ -9,6 +9,7 @@
 #include "../common/run_output.h"
 #include "engine/error.h"
 #include "experiments.h"
+#include "steps.h"
 
 using namespace dphys;
 using namespace dphys::app;
@@ -23,13 +24,10 @@ int main(int argc, char** argv) {
     // Accepted like in the other apps; the toys are deterministic and the full run already takes a second.
     flags.boolean("quick", "accepted for uniformity; the full run is already quick");
     flags.integer("seed", 0, "recorded only: nothing here is random");
-    const std::string device = flags.text("device", "cpu", "cpu (the only backend of this app)");
+    const std::string device = flags.text("device", "cpu", "cpu or cuda (every point and step there)");
     const std::string folder = flags.text("out", "runs/pbdl_toy", "run folder");
     if (!flags.finish()) return 0;
-    DPHYS_CHECK(device != "cuda",
-                "pbdl_toy: --device cuda: this app runs on the CPU only; the CUDA backend does not cover its "
-                "ops yet");
-    DPHYS_CHECK(device == "cpu", "pbdl_toy: unknown --device '{}' (only cpu)", device);
+    pbdl_toy::set_run_device(parse_device(device, "pbdl_toy"));
 
     RunOutput out(folder);
     for (const auto& [name, value] : flags.values()) out.add_setting(name, value);

@@ -25,10 +25,14 @@ Tensor simulator_jacobian(const Simulator& simulator, const Tensor& x) {
   return optim::batched_jacobian(simulator, x).detach();
 }
 
+Device run_device = Device::cpu();
+
 }  // namespace
 
+void set_run_device(Device device) { run_device = device; }
+
 Tensor point(const std::vector<double>& values) {
-  return from_vector(values, {1, static_cast<std::int64_t>(values.size())}, DType::f64);
+  return from_vector(values, {1, static_cast<std::int64_t>(values.size())}, DType::f64, run_device);
 }
 
 Loss compose(const Loss& loss_y, const Simulator& simulator) {
@@ -115,7 +119,7 @@ Tensor as_tensor(const Path& path) {
   for (const auto& x : path.x) flat.insert(flat.end(), x.begin(), x.end());
   return from_vector(flat,
                      {static_cast<std::int64_t>(path.x.size()), static_cast<std::int64_t>(path.x[0].size())},
-                     DType::f64);
+                     DType::f64, run_device);
 }
 
 Path head(const Path& path, std::size_t n) {

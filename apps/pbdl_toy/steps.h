@@ -15,6 +15,8 @@ using Loss = optim::BatchedObjective;
 // 𝒫⁻¹(y; x₀): the x with 𝒫(x) = y nearest the current guess x₀ (§1.6).
 using LocalInverse = std::function<Tensor(const Tensor& y, const Tensor& guess)>;
 
+// The device every point of this run is made on (the app's --device); the CPU unless set.
+void set_run_device(Device device);
 Tensor point(const std::vector<double>& values);
 // L ∘ 𝒫: the loss as a function of x.
 Loss compose(const Loss& loss_y, const Simulator& simulator);

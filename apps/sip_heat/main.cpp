@@ -178,10 +178,7 @@ int main(int argc, char** argv) {
     const std::string folder =
         flags.text("out", quick ? "runs/sip_heat_quick" : "runs/sip_heat", "run folder");
     if (!flags.finish()) return 0;
-    DPHYS_CHECK(device == "cpu" || device == "cuda", "sip_heat: unknown --device '{}' (cpu or cuda)", device);
-    DPHYS_CHECK(device == "cpu" || cuda_available(),
-                "sip_heat: --device cuda, but this build or machine has no CUDA device");
-    s.device = device == "cpu" ? Device::cpu() : Device::cuda();
+    s.device = parse_device(device, "sip_heat");
     DPHYS_CHECK(s.iterations >= 1 && s.batch >= 2 && s.test_batch >= 1,
                 "sip_heat: need iterations >= 1, batch >= 2 "
                 "(batch norm) and test-batch >= 1");

@@ -61,6 +61,7 @@ std::string label(const std::string& method, const Config& c) {
 struct Settings {
   std::int64_t iterations, sip_iterations, batch, seed, data_seed, log_points;
   std::map<std::string, double> lr;  // sgd: the rate at ξ = 1, divided by ξ²
+  Device device = Device::cpu();
 };
 
 struct RunResult {
@@ -92,6 +93,7 @@ std::unique_ptr<optim::Optimizer> make_optimizer(const std::string& method, cons
 RunResult train(const std::string& method, const Config& config, std::int64_t iterations, const Settings& s) {
   Generator init(static_cast<std::uint64_t>(s.seed)), data(static_cast<std::uint64_t>(s.data_seed));
   SineNetwork network(init);
+  network.to(s.device);
   const SineProblem problem(config.xi, config.phi_deg * kPi / 180.0);
   const std::unique_ptr<optim::Optimizer> optimizer =
       make_optimizer(method, s, config.xi, network.parameters());
@@ -104,7 +106,8 @@ RunResult train(const std::string& method, const Config& config, std::int64_t it
   RunResult result;
   const auto start = std::chrono::steady_clock::now();
   for (std::int64_t it = 0; it < iterations; ++it) {
-    const Tensor y_star = uniform({s.batch, 2}, -1.0, 1.0, data, DType::f64);
+    // Drawn on the host, so that both devices see the same batches.
+    const Tensor y_star = uniform({s.batch, 2}, -1.0, 1.0, data, DType::f64).to(s.device);
     const optim::StepReport report =
         method == "sip" ? sip.step(y_star, y_star) : end_to_end.step(y_star, y_star);
     DPHYS_CHECK(std::isfinite(report.loss), "sip_toy: {} diverged at iteration {} (loss {})",
@@ -226,12 +229,10 @@ int main(int argc, char** argv) {
     const std::string methods_flag =
         flags.text("methods", "sip,adam,sgd,adadelta,adagrad,rmsprop", "comma-separated subset");
     const std::string device =
-        flags.text("device", "cpu", "cpu (the CUDA backend does not cover this app's ops yet)");
+        flags.text("device", "cpu", "cpu or cuda (network, batches and physics there)");
     const std::string folder = flags.text("out", quick ? "runs/sip_toy_quick" : "runs/sip_toy", "run folder");
     if (!flags.finish()) return 0;
-    DPHYS_CHECK(device == "cpu",
-                "sip_toy: --device {}: this app runs on the CPU only (its ops have no CUDA kernels yet)",
-                device);
+    s.device = parse_device(device, "sip_toy");
     DPHYS_CHECK(
         s.iterations >= 10 && s.sip_iterations >= 10 && s.sip_iterations <= s.iterations && s.batch >= 1 &&
             s.log_points >= 1,

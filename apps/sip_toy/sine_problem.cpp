@@ -33,7 +33,7 @@ SineProblem::SineProblem(double xi, double phi, double gamma, double max_loss_ch
 
 Tensor SineProblem::forward(const Tensor& x) const {
   check_batch(x, Tensor(), "forward");
-  const Tensor a = from_vector({a_[0][0], a_[0][1], a_[1][0], a_[1][1]}, {2, 2}, DType::f64);
+  const Tensor a = from_vector({a_[0][0], a_[0][1], a_[1][0], a_[1][1]}, {2, 2}, DType::f64, x.device());
   const Tensor u = matmul(x, transpose(a));
   return concat({sin(slice(u, 1, 0, 1)), slice(u, 1, 1, 2)}, 1);
 }
@@ -48,7 +48,7 @@ Tensor SineProblem::gradient(const Tensor& x, const Tensor& target) const {
     const double e1 = (std::sin(u1) - ys[2 * b]) * std::cos(u1), e2 = u2 - ys[2 * b + 1];
     for (int j = 0; j < 2; ++j) g[2 * b + j] = a_[0][j] * e1 + a_[1][j] * e2;
   }
-  return from_vector(g, x.shape(), DType::f64);
+  return from_vector(g, x.shape(), DType::f64, x.device());
 }
 
 Tensor SineProblem::hessian(const Tensor& x, const Tensor& target) const {
@@ -63,7 +63,7 @@ Tensor SineProblem::hessian(const Tensor& x, const Tensor& target) const {
     for (int i = 0; i < 2; ++i)
       for (int j = 0; j < 2; ++j) h[4 * b + 2 * i + j] = c1 * a_[0][i] * a_[0][j] + a_[1][i] * a_[1][j];
   }
-  return from_vector(h, {batch, 2, 2}, DType::f64);
+  return from_vector(h, {batch, 2, 2}, DType::f64, x.device());
 }
 
 Tensor SineProblem::inverse_update(const Tensor& x, const Tensor&, const Tensor& target) const {
