@@ -3,8 +3,10 @@
 // (1, 1), f64. Prints the throughput of the whole solve, the median iteration count and the fraction of
 // problems that reach L < 1e-6.
 //
-// Usage: bench_bfgs_ks [whole]   only the running problems are simulated each round (a SubsetObjective);
-//                                with `whole`, every round simulates all 256 (a BatchedObjective)
+// Usage: bench_bfgs_ks [whole] [cuda]   only the running problems are simulated each round (a
+//                                       SubsetObjective); with `whole`, every round simulates all 256 (a
+//                                       BatchedObjective); with `cuda`, states, rollouts and iterates live
+//                                       on the GPU (the line searches' bookkeeping stays on the host)
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -48,14 +50,26 @@ Tensor smooth_initial_states(std::int64_t batch, std::int64_t n, Generator& gen)
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool whole_batch = argc > 1 && std::string(argv[1]) == "whole";
+  bool whole_batch = false;
+  Device device = Device::cpu();
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "whole") {
+      whole_batch = true;
+    } else if (arg == "cuda") {
+      device = Device::cuda();
+    } else {
+      std::fprintf(stderr, "usage: bench_bfgs_ks [whole] [cuda]\n");
+      return 2;
+    }
+  }
   const std::int64_t batch = 256;
   const int steps = 100;
 
-  const KuramotoSivashinsky ks;
+  const KuramotoSivashinsky ks({}, device);
   Generator gen(2024);
-  const Tensor u0 = smooth_initial_states(batch, ks.config().n, gen);
-  const Tensor truth = uniform({batch, 2}, 0.5, 1.5, gen, DType::f64);
+  const Tensor u0 = smooth_initial_states(batch, ks.config().n, gen).to(device);
+  const Tensor truth = uniform({batch, 2}, 0.5, 1.5, gen, DType::f64).to(device);
   Tensor target;
   {
     NoGradGuard no_grad;
@@ -65,7 +79,7 @@ int main(int argc, char** argv) {
   // Only the problems still running are simulated: the batch's cost follows each problem's own evaluations.
   const optim::SubsetObjective loss = [&](const Tensor& x, const std::vector<std::int64_t>& rows) {
     const std::int64_t count = static_cast<std::int64_t>(rows.size());
-    const Tensor index = from_indices(rows, {count});
+    const Tensor index = from_indices(rows, {count}, device);
     const Tensor alpha = reshape(slice(x, 1, 0, 1), {count}), beta = reshape(slice(x, 1, 1, 2), {count});
     return sum(
         square(ks.rollout(index_select(u0, 0, index), alpha, beta, steps) - index_select(target, 0, index)),
@@ -80,7 +94,7 @@ int main(int argc, char** argv) {
     for (std::int64_t b = 0; b < batch; ++b) rows[b] = b;
     return loss(x, rows);
   };
-  const Tensor x0 = ones({batch, 2}, DType::f64);
+  const Tensor x0 = ones({batch, 2}, DType::f64, device);
   const optim::QuasiNewtonResult result =
       whole_batch ? optim::bfgs_minimize(all_rows, x0, options) : optim::bfgs_minimize(loss, x0, options);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -97,10 +111,12 @@ int main(int argc, char** argv) {
     failed += r.reason == optim::StopReason::line_search_failed || r.reason == optim::StopReason::non_finite;
   }
   std::nth_element(iterations.begin(), iterations.begin() + batch / 2, iterations.end());
-  const char* name = whole_batch ? "bfgs_ks_256_whole_batch" : "bfgs_ks_256";
-  std::printf("dphys %s_problems_per_s %.2f problems/s\n", name, batch / seconds);
-  std::printf("dphys %s_median_iterations %d iterations\n", name, iterations[batch / 2]);
-  std::printf("dphys %s_fraction_below_1e-6 %.3f fraction\n", name, static_cast<double>(solved) / batch);
+  const std::string name =
+      std::string(whole_batch ? "bfgs_ks_256_whole_batch" : "bfgs_ks_256") + (device.is_cpu() ? "" : "_cuda");
+  std::printf("dphys %s_problems_per_s %.2f problems/s\n", name.c_str(), batch / seconds);
+  std::printf("dphys %s_median_iterations %d iterations\n", name.c_str(), iterations[batch / 2]);
+  std::printf("dphys %s_fraction_below_1e-6 %.3f fraction\n", name.c_str(),
+              static_cast<double>(solved) / batch);
   std::printf(
       "# %.1f s, %d batched evaluations (at most %d for one problem, %d over all problems); stops: %d "
       "converged, %d at max_iterations, %d line search failed or non-finite\n",

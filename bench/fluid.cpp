@@ -7,10 +7,11 @@
 //          step times as `dphys <workload> <ms> ms` lines, and `check dphys <quantity> <value>` lines that
 //          bench/run_fluid.sh sets beside the PyTorch script's to show both compute the same step; with
 //          `cuda` the fields live on the GPU and each timed run ends with a device synchronisation
-//        bench_fluid memory plain|checkpoint FILE [BATCH STEPS]
+//        bench_fluid memory plain|checkpoint FILE [BATCH STEPS [cuda]]
 //          peak memory (VmHWM) of the gradient of a 64×64 rollout (default 56 steps, batch 64), without
 //          checkpoints or with one every 7 steps; `plain` writes its gradient to FILE, `checkpoint` compares
-//          its own with it (run plain first)
+//          its own with it (run plain first); with `cuda` the rollout runs on the GPU and the peak of device
+//          memory held by tensors is reported too
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -24,6 +25,7 @@
 
 #include "bench/timing.h"
 #include "dphys.h"
+#include "engine/device_memory.h"
 #include "solvers/fluid_step.h"
 
 using namespace dphys;
@@ -160,10 +162,18 @@ int bench_memory(const std::string& mode, const std::string& gradient_file, std:
     return velocity_loss(end.velocity, setup.grid) + sum(marker_weights * end.marker);
   };
   const double before = peak_mib();
+  const double device_before = static_cast<double>(device_memory::in_use_bytes()) / (1 << 20);
+  device_memory::reset_peak();
   const auto start = std::chrono::steady_clock::now();
   const std::vector<Tensor> gradient = grad(loss, {state.velocity.x_faces, state.velocity.y_faces});
+  if (!device.is_cpu()) cuda_synchronize();
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double peak = peak_mib();
+  if (!device.is_cpu()) {
+    std::printf("memory %s_device_in_use_before_rollout %.1f MiB\n", mode.c_str(), device_before);
+    std::printf("memory %s_device_peak %.1f MiB\n", mode.c_str(),
+                static_cast<double>(device_memory::peak_bytes()) / (1 << 20));
+  }
   std::printf("memory %s_rollout batch %lld, %d steps, checkpoint every %d\n", mode.c_str(),
               static_cast<long long>(batch), steps, checkpointed ? kCheckpointEvery : 0);
   std::printf("memory %s_peak_before_rollout %.1f MiB\n", mode.c_str(), before);
@@ -197,16 +207,19 @@ int bench_memory(const std::string& mode, const std::string& gradient_file, std:
 }  // namespace
 
 int main(int argc, char** argv) {
-  if ((argc == 4 || argc == 6) && std::strcmp(argv[1], "memory") == 0 &&
+  if ((argc == 4 || argc == 6 || (argc == 7 && std::strcmp(argv[6], "cuda") == 0)) &&
+      std::strcmp(argv[1], "memory") == 0 &&
       (std::strcmp(argv[2], "plain") == 0 || std::strcmp(argv[2], "checkpoint") == 0)) {
+    if (argc == 7) device = Device::cuda();
     // jpo.md §9.2's rollout length and sip.md's batch unless given.
-    return bench_memory(argv[2], argv[3], argc == 6 ? std::atoll(argv[4]) : 64,
-                        argc == 6 ? std::atoi(argv[5]) : 56);
+    return bench_memory(argv[2], argv[3], argc >= 6 ? std::atoll(argv[4]) : 64,
+                        argc >= 6 ? std::atoi(argv[5]) : 56);
   }
   if (argc == 2 && std::strcmp(argv[1], "cuda") == 0) {
     device = Device::cuda();
   } else if (argc != 1) {
-    std::fprintf(stderr, "usage: bench_fluid [cuda | memory plain|checkpoint GRADIENT_FILE [BATCH STEPS]]\n");
+    std::fprintf(stderr,
+                 "usage: bench_fluid [cuda | memory plain|checkpoint GRADIENT_FILE [BATCH STEPS [cuda]]]\n");
     return 2;
   }
   bench_step("fluid_step_64x64_batch64", 64, 64, 5);

@@ -27,6 +27,7 @@ class BlockCache {
         void* p = it->second.back();
         it->second.pop_back();
         cached_ -= size;
+        count_in_use(size);
         return p;
       }
     }
@@ -36,6 +37,8 @@ class BlockCache {
       p = allocate_(size);
       if (p == nullptr) throw std::bad_alloc();
     }
+    std::lock_guard<std::mutex> lock(mutex_);
+    count_in_use(size);
     return p;
   }
 
@@ -43,6 +46,7 @@ class BlockCache {
     if (data == nullptr) return;
     const std::size_t size = rounded(bytes);
     std::lock_guard<std::mutex> lock(mutex_);
+    in_use_ -= size;
     if (cached_ + size > limit_) {  // full: this block goes back to the system, the cache stays warm
       free_(data);
       return;
@@ -64,7 +68,26 @@ class BlockCache {
     return cached_;
   }
 
+  // Bytes handed out and not yet returned (rounded sizes), and their largest value since reset_peak().
+  std::size_t in_use_bytes() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return in_use_;
+  }
+  std::size_t peak_bytes() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return peak_;
+  }
+  void reset_peak() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    peak_ = in_use_;
+  }
+
  private:
+  void count_in_use(std::size_t size) {
+    in_use_ += size;
+    if (in_use_ > peak_) peak_ = in_use_;
+  }
+
   std::size_t rounded(std::size_t bytes) const {
     const std::size_t n = (bytes + alignment_ - 1) / alignment_ * alignment_;
     return n == 0 ? alignment_ : n;
@@ -75,7 +98,7 @@ class BlockCache {
   std::size_t alignment_, limit_;
   std::mutex mutex_;
   std::unordered_map<std::size_t, std::vector<void*>> free_blocks_;
-  std::size_t cached_ = 0;
+  std::size_t cached_ = 0, in_use_ = 0, peak_ = 0;
 };
 
 }  // namespace dphys

@@ -1,34 +1,77 @@
 #!/usr/bin/env bash
 # The GPU checks, run on the GPU machine from the repository root with third_party_headers/ carried (made by
-# scripts/gpu_headers.sh here): builds the CUDA backend with its device tests and the two GPU benchmarks,
-# runs the tests, then each benchmark beside its PyTorch twin. Logs go to $OUT (the device tool's folder)
-# or gpu_out/. Usage: scripts/gpu_check.sh [tests|bench|all, default all]
+# scripts/gpu_headers.sh here). Builds the CUDA backend, then runs the stages asked for, in this order:
+#   tests  the device suites (cuda_tests, cuda_solver_tests, cuda_optim_tests): every op, solver and
+#          optimizer against the CPU;
+#   apps   each app's device case (sip_heat, sip_toy, pbdl_toy against their CPU runs), and the wall-clock
+#          per iteration of sip_heat (batch 128, SIP and Adam) on the GPU and on this machine's CPU;
+#   bench  bench_fluid and bench_hig_step beside their PyTorch twins, the device peak memory of the 56-step
+#          fluid gradient with and without checkpoints, and batched BFGS on 256 KS fits;
+#   heat   the paper-size sip_heat comparison (SIP and Adam, 10k iterations; HEAT_ITERATIONS overrides),
+#          stopped after HEAT_SECONDS (default 300) with what it logged so far.
+# Logs and run folders go to $OUT (the device tool's folder) or gpu_out/.
+# Usage: scripts/gpu_check.sh [stage ...]   (default: tests apps bench)
 set -uo pipefail
 cd "$(dirname "$0")/.."
-what="${1:-all}"
+stages=("$@")
+[[ ${#stages[@]} -eq 0 ]] && stages=(tests apps bench)
+wants() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 out="${OUT:-gpu_out}"
 mkdir -p "$out"
 export PYTHONUNBUFFERED=1
-{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; nvcc --version | tail -1; } \
+{ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv; nvcc --version | tail -1; nproc; } \
   2>&1 | tee "$out/device.txt"
 
+targets=()
+wants tests && targets+=(cuda_tests cuda_solver_tests cuda_optim_tests)
+wants apps && targets+=(sip_heat sip_toy pbdl_toy sip_heat_app_tests sip_toy_app_tests pbdl_toy_app_tests)
+wants bench && targets+=(bench_fluid bench_hig_step bench_bfgs_ks)
+wants heat && targets+=(sip_heat)
 start=$(date +%s)
 cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$PWD/third_party_headers" \
-  -DDPHYS_CUDA=ON -DDPHYS_BUILD_APPS=OFF > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
-cmake --build build-gpu -j "$(nproc)" --target cuda_tests bench_fluid bench_hig_step > "$out/build.log" 2>&1 \
+  -DDPHYS_CUDA=ON > "$out/configure.log" 2>&1 || { tail -30 "$out/configure.log"; exit 1; }
+cmake --build build-gpu -j "$(nproc)" --target "${targets[@]}" > "$out/build.log" 2>&1 \
   || { grep -E "error|Error" "$out/build.log" | head -40; exit 1; }
 echo "build: $(( $(date +%s) - start )) s"
 
 status=0
-if [[ "$what" == tests || "$what" == all ]]; then
-  timeout 300 build-gpu/tests/cuda_tests 2>&1 | tee "$out/cuda_tests.log" | tail -25 || status=1
+if wants tests; then
+  # Synchronous launches: a fault inside a kernel is reported under that kernel's name.
+  for suite in cuda_tests cuda_solver_tests cuda_optim_tests; do
+    DPHYS_CUDA_SYNC=1 timeout 300 "build-gpu/tests/$suite" 2>&1 | tee "$out/$suite.log" | tail -8 || status=1
+  done
 fi
-if [[ "$what" == bench || "$what" == all ]]; then
+if wants apps; then
+  (
+    cd build-gpu/tests || exit 1
+    for suite in sip_heat_app_tests sip_toy_app_tests pbdl_toy_app_tests; do
+      timeout 300 "./$suite" -tc='*cuda*' 2>&1 | tee "$OLDPWD/$out/$suite.log" | tail -4 || exit 1
+    done
+  ) || status=1
+  for device in cuda cpu; do
+    iterations=50
+    [[ $device == cpu ]] && iterations=3
+    timeout 300 build-gpu/apps/sip_heat --methods sip,adam --iterations "$iterations" --batch 128 --device "$device" \
+      --out "$out/sip_heat_timing_$device" > "$out/sip_heat_timing_$device.log" 2>&1 || status=1
+    echo "sip_heat --device $device, batch 128: last logged iteration per method (method,iteration,wall_time_s,...)"
+    grep -E "^(sip|adam),$(( iterations - 1 ))," "$out/sip_heat_timing_$device/metrics.csv"
+  done
+fi
+if wants bench; then
   {
     timeout 240 build-gpu/bench/bench_fluid cuda
     timeout 240 python3 bench/fluid_torch.py cuda
     timeout 240 build-gpu/bench/bench_hig_step 64 3 cuda
     timeout 240 python3 bench/hig_step_torch.py 64 3 cuda
+    timeout 240 build-gpu/bench/bench_fluid memory plain "$out/fluid_gradient.bin" 64 56 cuda
+    timeout 240 build-gpu/bench/bench_fluid memory checkpoint "$out/fluid_gradient.bin" 64 56 cuda
+    rm -f "$out/fluid_gradient.bin"
+    timeout 240 build-gpu/bench/bench_bfgs_ks cuda
+    timeout 240 build-gpu/bench/bench_bfgs_ks
   } 2>&1 | tee "$out/bench.log"
+fi
+if wants heat; then
+  timeout "${HEAT_SECONDS:-300}" build-gpu/apps/sip_heat --methods sip,adam --iterations "${HEAT_ITERATIONS:-10000}" \
+    --device cuda --out "$out/sip_heat_full" 2>&1 | tail -20 | tee "$out/sip_heat_full.log"
 fi
 exit $status

@@ -12,6 +12,7 @@
 #include "cuda_test_util.h"
 #include "engine/cg_kernels.h"
 #include "engine/conv.h"
+#include "engine/device_memory.h"
 #include "engine/fft.h"
 #include "engine/layout.h"
 #include "engine/linalg.h"
@@ -81,6 +82,29 @@ TEST_CASE("device tensors: transfers round-trip and host code cannot read device
   check_agrees(zeros({4}, DType::f64, gpu), zeros({4}, DType::f64), 0.0);
   check_agrees(full({2, 3}, -1.5, DType::f32, gpu), full({2, 3}, -1.5, DType::f32), 0.0);
   check_agrees(full({2}, 7, DType::i64, gpu), full({2}, 7, DType::i64), 0.0);
+  // Creation functions that fill on the host put their result on the device asked for.
+  check_agrees(from_vector({1, 2, 3}, {3}, DType::f64, gpu), from_vector({1, 2, 3}, {3}, DType::f64), 0.0);
+  check_agrees(arange(0, 5, 1, DType::f32, gpu), arange(0, 5, 1, DType::f32), 0.0);
+  check_agrees(linspace(-1, 1, 7, DType::f64, gpu), linspace(-1, 1, 7, DType::f64), 0.0);
+  check_agrees(from_indices({4, 0, 2}, {3}, gpu), from_indices({4, 0, 2}, {3}), 0.0);
+}
+
+TEST_CASE("device memory in use and its peak follow the tensors that hold it") {
+  if (!device_present()) return;
+  const std::size_t before = device_memory::in_use_bytes();
+  device_memory::reset_peak();
+  CHECK(device_memory::peak_bytes() == before);
+  {
+    const Tensor a = zeros({1000}, DType::f64, gpu), b = zeros({3000}, DType::f64, gpu);
+    CHECK(device_memory::in_use_bytes() >= before + 32000);
+  }
+  CHECK(device_memory::in_use_bytes() == before);  // both blocks went back (to the cache: not in use)
+  const std::size_t peak = device_memory::peak_bytes();
+  CHECK(peak >= before + 32000);
+  CHECK(peak < before + 32000 + 2 * 512);          // the blocks' rounding only
+  const Tensor c = zeros({100}, DType::f64, gpu);  // a cached block handed out again counts as in use
+  CHECK(device_memory::in_use_bytes() > before);
+  CHECK(device_memory::peak_bytes() == peak);
 }
 
 TEST_CASE("device unary ops agree with the CPU, NaN and signed zero included") {

@@ -3,6 +3,7 @@
 // without explicit synchronisation, and a block freed to the cache can be handed out again at once.
 #include <cuda_runtime_api.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "engine/block_cache.h"
@@ -38,14 +39,21 @@ void cuda_synchronize() { check_cuda(cudaDeviceSynchronize(), "cuda_synchronize"
 
 namespace device_kernel {
 
-// Declared in engine/cuda/launch.h, which only nvcc sees.
-void check_launch(const char* kernel) { check_cuda(cudaGetLastError(), kernel); }
+// Declared in engine/cuda/launch.h, which only nvcc sees. Kernels run asynchronously, so a fault inside one
+// surfaces at the next synchronising call, under that call's name. DPHYS_CUDA_SYNC=1 in the environment waits
+// for every kernel instead, so that the fault is reported under the kernel's own name (for debugging; slow).
+void check_launch(const char* kernel) {
+  check_cuda(cudaGetLastError(), kernel);
+  static const bool synchronous = [] {
+    const char* value = std::getenv("DPHYS_CUDA_SYNC");
+    return value != nullptr && *value != '\0' && std::strcmp(value, "0") != 0;
+  }();
+  if (synchronous) check_cuda(cudaDeviceSynchronize(), kernel);
+}
 
 }  // namespace device_kernel
 
-namespace device_memory {
-
-namespace {
+namespace device_runtime {
 
 void check_device(Device device) {
   DPHYS_CHECK(cuda_available(), "device {} is not available: no CUDA device was found", device.str());
@@ -53,6 +61,8 @@ void check_device(Device device) {
   DPHYS_CHECK(device.index == 0, "device {}: only cuda:0 is supported (this machine has {} CUDA devices)",
               device.str(), cuda_device_count());
 }
+
+namespace {
 
 void* allocate_block(std::size_t bytes) {
   void* p = nullptr;
@@ -65,22 +75,18 @@ void* allocate_block(std::size_t bytes) {
 
 void free_block(void* data) { cudaFree(data); }
 
-BlockCache& cache() {
+}  // namespace
+
+BlockCache& block_cache() {
   static BlockCache* instance = new BlockCache(allocate_block, free_block, 512, std::size_t{16} << 30);
   return *instance;
 }
 
-}  // namespace
+}  // namespace device_runtime
 
-void* allocate(std::size_t bytes, Device device) {
-  check_device(device);
-  return cache().allocate(bytes);
-}
+namespace device_memory {
 
-void deallocate(void* data, std::size_t bytes, Device device) {
-  (void)device;
-  cache().deallocate(data, bytes);
-}
+using device_runtime::check_device;
 
 void copy(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes) {
   if (bytes == 0) return;
@@ -92,9 +98,6 @@ void copy(void* dst, Device dst_device, const void* src, Device src_device, std:
   if (!src_device.is_cpu()) check_device(src_device);
   check_cuda(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault), "copy between devices");
 }
-
-void cache_clear() { cache().clear(); }
-std::size_t cache_bytes() { return cache().cached_bytes(); }
 
 }  // namespace device_memory
 

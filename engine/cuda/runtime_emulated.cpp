@@ -16,9 +16,7 @@ bool cuda_available() { return cuda_device_count() > 0; }
 bool cuda_is_emulated() { return DPHYS_CUDA_EMULATION; }
 void cuda_synchronize() {}
 
-namespace device_memory {
-
-namespace {
+namespace device_runtime {
 
 void check_device(Device device) {
   DPHYS_CHECK(device.index >= 0 && device.index < cuda_device_count(), "device {} is not available ({})",
@@ -27,34 +25,29 @@ void check_device(Device device) {
                                    : "this build has no CUDA backend: configure it with nvcc on PATH");
 }
 
+namespace {
+
 void* allocate_block(std::size_t bytes) { return std::aligned_alloc(256, bytes); }
 
+}  // namespace
+
 // Separate from the host allocator's cache, so that a test can tell device blocks from host blocks.
-BlockCache& cache() {
+BlockCache& block_cache() {
   static BlockCache* instance = new BlockCache(allocate_block, std::free, 256, std::size_t{1} << 30);
   return *instance;
 }
 
-}  // namespace
+}  // namespace device_runtime
 
-void* allocate(std::size_t bytes, Device device) {
-  check_device(device);
-  return cache().allocate(bytes);
-}
+namespace device_memory {
 
-void deallocate(void* data, std::size_t bytes, Device device) {
-  (void)device;
-  cache().deallocate(data, bytes);
-}
+using device_runtime::check_device;
 
 void copy(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes) {
   if (!dst_device.is_cpu()) check_device(dst_device);
   if (!src_device.is_cpu()) check_device(src_device);
   if (bytes > 0) std::memcpy(dst, src, bytes);
 }
-
-void cache_clear() { cache().clear(); }
-std::size_t cache_bytes() { return cache().cached_bytes(); }
 
 }  // namespace device_memory
 
