@@ -2,13 +2,15 @@
 
 #include <cmath>
 
-#include "autodiff/grad_mode.h"
-#include "engine/fft.h"
-#include "solvers/stencils.h"
-
 #include "autodiff/fourier_ops.h"
+#include "autodiff/grad_mode.h"
 #include "autodiff/ops.h"
+#include "engine/device_dispatch.h"
+#include "engine/fft.h"
+#include "engine/parallel.h"
+#include "solvers/heat_device.h"
 #include "solvers/spectral.h"
+#include "solvers/stencils.h"
 
 namespace dphys {
 
@@ -43,29 +45,18 @@ Tensor heat_damped_inverse(const Tensor& residual, double nu_t, double length_y,
   NoGradGuard no_grad;
   const std::int64_t batch = residual.shape()[0], ny = residual.shape()[1], nx = residual.shape()[2];
   const Tensor r = cast(residual, DType::f64);
-  // The per-bin decision runs on the host: a spectrum computed on a device makes a round trip.
-  Tensor spectrum = kernel::rfft2(r).to(Device::cpu());
-  const std::vector<double> norms = sqrt(sum(r * r, {1, 2})).to_vector<double>();
-  const std::vector<double> k2 = wavenumber_squared_2d(ny, nx, length_y, length_x).to_vector<double>();
-  const std::int64_t bins = ny * (nx / 2 + 1);
-  c128* s = spectrum.data<c128>();
-  for (std::int64_t b = 0; b < batch; ++b) {
-    const double sigma_n = noise * norms[b];
-    for (std::int64_t i = 0; i < bins; ++i) {
-      const double gain_exponent = nu_t * k2[i];  // ℓ
-      const double sigma_s = signal_scale * std::exp(-gain_exponent);
-      const double amplitude = std::abs(s[b * bins + i]);
-      double likelihood_signal = 0.5 * std::exp(-0.5 * std::pow(amplitude / sigma_s, 2));
-      if (!std::isfinite(likelihood_signal)) likelihood_signal = 0.0;
-      const double likelihood_noise = 0.5 * std::exp(-0.5 * std::pow(amplitude / sigma_n, 2));
-      const double total = likelihood_signal + likelihood_noise;
-      const double p = total > 0 ? likelihood_signal / total : 0.0;
-      // Invert where p is high, diffuse once more where it is low, leave the undecided band alone.
-      const double action = (p <= 0.5 || p >= 0.68) ? 2 * (p - 0.5) : 0.0;
-      s[b * bins + i] *= std::exp(gain_exponent * action);
-    }
-  }
-  return cast(kernel::irfft2(spectrum.to(residual.device()), nx), residual.dtype());
+  const Tensor spectrum = kernel::rfft2(r);  // [B, ny, nx/2 + 1], c128, on the residual's device
+  const Tensor gain_exponents =
+      (wavenumber_squared_2d(ny, nx, length_y, length_x) * nu_t).to(residual.device());  // ℓ per bin
+  const Tensor noise_levels = sqrt(sum(r * r, {1, 2})) * noise;                          // σ_n per example
+  const damped_inverse::Bins bins{ny * (nx / 2 + 1), device_data<double>(gain_exponents),
+                                  device_data<double>(noise_levels), signal_scale};
+  auto* values = static_cast<double*>(device_address(spectrum));  // interleaved re, im
+  if (residual.device().is_cpu())
+    parallel_for(batch * bins.bins, 256, [&](std::int64_t i) { damped_inverse::apply(bins, i, values); });
+  else
+    device_kernel::damped_inverse(bins, batch, values);
+  return cast(kernel::irfft2(spectrum, nx), residual.dtype());
 }
 
 }  // namespace dphys

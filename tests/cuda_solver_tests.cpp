@@ -4,6 +4,7 @@
 // cases are in cuda_tests.cpp. Every case skips without a device.
 #include "cuda_test_util.h"
 #include "solvers/billiards.h"
+#include "solvers/heat.h"
 #include "solvers/kuramoto_sivashinsky.h"
 #include "solvers/oscillators.h"
 #include "solvers/robot_arm.h"
@@ -131,4 +132,20 @@ TEST_CASE("the dipole's Crank-Nicolson rollout and its adjoint agree between the
     const Tensor norms = sum(square(cast(final_state, DType::f64)), {1, 2});
     check_agrees(norms, sum(square(cast(psi, DType::f64)), {1, 2}), rollout_tolerance(dtype));
   }
+}
+
+TEST_CASE("the SIP damped heat inverse makes the same per-bin decisions on the device") {
+  if (!device_present()) return;
+  // Diffused fields plus a little noise: some bins are inverted, some diffused, some left alone.
+  Generator gen(11);
+  for (const double scale : {1e-3, 1.0, 100.0}) {
+    CAPTURE(scale);
+    const Tensor residual = heat_exact_2d(normal({3, 32, 32}, 0, scale, gen, DType::f64), 1.0, 4.0, 32, 32) +
+                            normal({3, 32, 32}, 0, scale * 1e-4, gen, DType::f64);
+    check_op([](const std::vector<Tensor>& v) { return heat_damped_inverse(v[0], 8.0, 32, 32); }, {residual},
+             1e-12);
+  }
+  // A zero residual (σ_n = 0) stays zero on both.
+  check_op([](const std::vector<Tensor>& v) { return heat_damped_inverse(v[0], 8.0, 16, 16); },
+           {zeros({2, 16, 16}, DType::f32)}, 0.0);
 }
