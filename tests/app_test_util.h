@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "test_util.h"
 
@@ -26,6 +27,23 @@ inline std::string check_line(const std::string& summary, const std::string& id,
     if (contains(line, "\"id\": \"" + id + "\"") && contains(line, fragment)) return line;
   FAIL("check " << id << " (" << fragment << ") missing from summary.json");
   return "";
+}
+
+// The rows of a CSV file after its header line, split at commas; each must have `columns` fields.
+inline std::vector<std::vector<std::string>> csv_rows(const std::string& path, std::size_t columns) {
+  std::istringstream lines(read_file(path));
+  std::string line;
+  std::getline(lines, line);  // the header
+  std::vector<std::vector<std::string>> rows;
+  while (std::getline(lines, line)) {
+    std::vector<std::string> fields;
+    std::stringstream row(line);
+    for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
+    REQUIRE_MESSAGE(fields.size() == columns, path << ": row '" << line << "' has " << fields.size()
+                                                   << " fields, expected " << columns);
+    rows.push_back(std::move(fields));
+  }
+  return rows;
 }
 
 // Runs `command` with stdout and stderr into `log`; returns the exit status.

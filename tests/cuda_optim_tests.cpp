@@ -2,7 +2,9 @@
 // (per-problem bookkeeping on the host, iterates, directions and memories on the device), Newton, saddle-free
 // Newton and Gauss-Newton steps, Hessian-free and AdaHessian, the percentile clip and the JPO trainer. HIG
 // and SIP on the device are in cuda_tests.cpp and sip_heat_app_tests.cpp. Every case skips without a device.
+#include <type_traits>
 #include "cuda_test_util.h"
+
 #include "nn/layers.h"
 #include "optim/adahessian.h"
 #include "optim/adam.h"
@@ -26,6 +28,17 @@ BatchedObjective coupled_quartic(const Tensor& centres) {
     const Tensor product = slice(x, 1, 0, 1) * slice(x, 1, 1, 2) - 1.0;
     return sum(square(x - c), {1}) + 0.25 * squeeze(square(product), 1) + 0.1 * sum(pow(x, 4.0), {1});
   };
+}
+
+// θ after three steps of the optimizer on L(θ) = ½Σ cθ² + Σ sin θ from `start`, on `device`; a fresh leaf,
+// since the optimizers write in place.
+template <class SecondOrderOptimizer>
+Tensor three_steps(const Tensor& start, const Tensor& curvature, Device device) {
+  Tensor theta = start.clone().to(device).requires_grad_();
+  const Tensor c = curvature.to(device);
+  SecondOrderOptimizer optimizer({theta});
+  for (int k = 0; k < 3; ++k) optimizer.step([&] { return 0.5 * sum(c * theta * theta) + sum(sin(theta)); });
+  return theta.detach();
 }
 
 void check_same_records(const QuasiNewtonResult& on_device, const QuasiNewtonResult& on_cpu) {
@@ -82,24 +95,10 @@ TEST_CASE("Hessian-free and AdaHessian update device parameters as they update C
   if (!device_present()) return;
   const Tensor curvature = from_vector({1.0, 10.0, 100.0, 0.5}, {4}, DType::f64);
   const Tensor start = random_tensor({4}, DType::f64, 22);
-  const auto run_hessian_free = [&](Device device) {
-    Tensor theta = start.clone().to(device).requires_grad_();  // a fresh leaf: the optimizers write in place
-    const Tensor c = curvature.to(device);
-    HessianFree optimizer({theta});
-    for (int k = 0; k < 3; ++k)
-      optimizer.step([&] { return 0.5 * sum(c * theta * theta) + sum(sin(theta)); });
-    return theta.detach();
-  };
-  check_agrees(run_hessian_free(gpu), run_hessian_free(Device::cpu()), 1e-12);
-  const auto run_adahessian = [&](Device device) {
-    Tensor theta = start.clone().to(device).requires_grad_();  // a fresh leaf: the optimizers write in place
-    const Tensor c = curvature.to(device);
-    AdaHessian optimizer({theta});
-    for (int k = 0; k < 3; ++k)
-      optimizer.step([&] { return 0.5 * sum(c * theta * theta) + sum(sin(theta)); });
-    return theta.detach();
-  };
-  check_agrees(run_adahessian(gpu), run_adahessian(Device::cpu()), 1e-12);
+  check_agrees(three_steps<HessianFree>(start, curvature, gpu),
+               three_steps<HessianFree>(start, curvature, Device::cpu()), 1e-12);
+  check_agrees(three_steps<AdaHessian>(start, curvature, gpu),
+               three_steps<AdaHessian>(start, curvature, Device::cpu()), 1e-12);
 }
 
 TEST_CASE("the JPO trainer on the device tracks, clips and trains as on the CPU") {

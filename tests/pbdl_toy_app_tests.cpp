@@ -9,6 +9,7 @@
 
 using dphys::test::check_line;
 using dphys::test::contains;
+using dphys::test::csv_rows;
 using dphys::test::read_file;
 using dphys::test::run_logged;
 
@@ -125,24 +126,17 @@ TEST_CASE("pbdl_toy with --device cuda computes what it computes on the CPU") {
   REQUIRE(run_logged(std::string(PBDL_TOY_BINARY) + " --device cuda --out " + folder, folder + ".log") == 0);
   // Every row of metrics.csv but its wall-clock column: same methods, iterations, losses and errors (to
   // round-off: a GPU may fuse multiply-adds the CPU does not).
-  std::istringstream cpu_rows(read_file(run_folder() + "/metrics.csv")),
-      cuda_rows(read_file(folder + "/metrics.csv"));
-  std::size_t rows = 0, mismatches = 0;
-  for (std::string cpu_line, cuda_line; std::getline(cpu_rows, cpu_line);) {
-    REQUIRE(std::getline(cuda_rows, cuda_line));
-    if (rows++ == 0) continue;  // method,iteration,wall_time_s,loss,error
-    std::vector<std::string> a, b;
-    std::stringstream ra(cpu_line), rb(cuda_line);
-    for (std::string f; std::getline(ra, f, ',');) a.push_back(f);
-    for (std::string f; std::getline(rb, f, ',');) b.push_back(f);
-    REQUIRE(a.size() == 5);
-    REQUIRE(b.size() == 5);
+  const auto cpu = csv_rows(run_folder() + "/metrics.csv", 5), cuda = csv_rows(folder + "/metrics.csv", 5);
+  REQUIRE(cuda.size() == cpu.size());
+  std::size_t mismatches = 0;
+  for (std::size_t i = 0; i < cpu.size(); ++i) {
+    const auto &a = cpu[i], &b = cuda[i];
     bool same = b[0] == a[0] && b[1] == a[1];
     for (int k : {3, 4}) same = same && std::stod(b[k]) == doctest::Approx(std::stod(a[k])).epsilon(1e-9);
-    if (!same) MESSAGE("cpu: " << cpu_line << "\ncuda: " << cuda_line);
+    if (!same) MESSAGE("row " << i << ": cpu " << a[0] << "," << a[3] << " cuda " << b[0] << "," << b[3]);
     mismatches += !same;
   }
-  CHECK(rows > 1000);
+  CHECK(cpu.size() > 1000);
   CHECK(mismatches == 0);
   CHECK(contains(check_line(read_file(folder + "/summary.json"), "4.8.a"), "\"passed\": true"));
 }

@@ -1,13 +1,13 @@
 // sip_heat end to end in tiny configurations: it runs, writes parseable outputs, and the quick-mode ordering
 // checks hold.
 #include <algorithm>
-#include <sstream>
 #include <vector>
 
 #include "app_test_util.h"
 
 using dphys::test::check_line;
 using dphys::test::contains;
+using dphys::test::csv_rows;
 using dphys::test::read_file;
 
 TEST_CASE("sip_heat: a tiny run writes metrics, summary and fields, and SIP is ahead of Adam") {
@@ -45,17 +45,10 @@ TEST_CASE("sip_heat with --device cuda trains as on the CPU") {
                                         "--test-batch 2 --device " +
                                         device + " --out " + folder,
                                     folder + ".log") == 0);
-    std::vector<double> values;
-    std::istringstream lines(read_file(folder + "/metrics.csv"));
-    std::string line;
-    std::getline(lines, line);  // method,iteration,wall_time_s,loss,error
-    while (std::getline(lines, line)) {
-      std::vector<std::string> fields;
-      std::stringstream row(line);
-      for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
-      REQUIRE(fields.size() == 5);
-      values.push_back(std::stod(fields[3]));
-      values.push_back(std::stod(fields[4]));
+    std::vector<double> values;  // loss and error of every row (method,iteration,wall_time_s,loss,error)
+    for (const auto& row : csv_rows(folder + "/metrics.csv", 5)) {
+      values.push_back(std::stod(row[3]));
+      values.push_back(std::stod(row[4]));
     }
     return values;
   };

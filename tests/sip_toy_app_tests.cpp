@@ -1,6 +1,5 @@
 // sip_toy end to end in a tiny configuration: it runs, writes parseable outputs, the saddle-free Newton
 // properties hold, and SIP is ahead where the spec says it must be.
-#include <sstream>
 #include <utility>
 #include <vector>
 
@@ -8,6 +7,7 @@
 
 using dphys::test::check_line;
 using dphys::test::contains;
+using dphys::test::csv_rows;
 using dphys::test::read_file;
 using dphys::test::run_logged;
 
@@ -55,18 +55,10 @@ TEST_CASE("sip_toy with --device cuda trains as on the CPU") {
                        "--device " +
                        device + " --out " + folder,
                    folder + ".log") == 0);
+    // method,xi,phi_deg,panels,final_distance,final_distance_budget,ms_per_iteration
     std::vector<std::pair<std::string, double>> finals;
-    std::istringstream lines(read_file(folder + "/sweeps.csv"));
-    std::string line;
-    std::getline(lines,
-                 line);  // method,xi,phi_deg,panels,final_distance,final_distance_budget,ms_per_iteration
-    while (std::getline(lines, line)) {
-      std::vector<std::string> fields;
-      std::stringstream row(line);
-      for (std::string field; std::getline(row, field, ',');) fields.push_back(field);
-      REQUIRE(fields.size() == 7);
-      finals.push_back({fields[0] + "/" + fields[1] + "/" + fields[2], std::stod(fields[4])});
-    }
+    for (const auto& row : csv_rows(folder + "/sweeps.csv", 7))
+      finals.push_back({row[0] + "/" + row[1] + "/" + row[2], std::stod(row[4])});
     return finals;
   };
   const auto cpu = run("cpu"), cuda = run("cuda");
