@@ -118,10 +118,7 @@ TEST_CASE("pbdl_toy rejects unknown flags and devices with a message") {
 }
 
 TEST_CASE("pbdl_toy with --device cuda computes what it computes on the CPU") {
-  if (!dphys::cuda_available()) {
-    MESSAGE("no CUDA device in this build or on this machine: skipping");
-    return;
-  }
+  if (!dphys::test::cuda_device_present()) return;
   const std::string folder = std::string(APP_TEST_DIR) + "/pbdl_toy_cuda";
   REQUIRE(run_logged(std::string(PBDL_TOY_BINARY) + " --device cuda --out " + folder, folder + ".log") == 0);
   // Every row of metrics.csv but its wall-clock column: same methods, iterations, losses and errors (to

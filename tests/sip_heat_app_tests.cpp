@@ -32,10 +32,7 @@ TEST_CASE("sip_heat: a tiny run writes metrics, summary and fields, and SIP is a
 }
 
 TEST_CASE("sip_heat with --device cuda trains as on the CPU") {
-  if (!dphys::cuda_available()) {
-    MESSAGE("no CUDA device in this build or on this machine: skipping");
-    return;
-  }
+  if (!dphys::test::cuda_device_present()) return;
   // Two iterations of SIP and Adam from the same weights and batches on both devices: the logged losses
   // and errors agree to f32 round-off (the U-net runs in f32).
   const auto run = [](const std::string& device) {

@@ -41,10 +41,7 @@ TEST_CASE("sip_toy: a tiny run writes curves, sweeps and checks") {
 }
 
 TEST_CASE("sip_toy with --device cuda trains as on the CPU") {
-  if (!dphys::cuda_available()) {
-    MESSAGE("no CUDA device in this build or on this machine: skipping");
-    return;
-  }
+  if (!dphys::test::cuda_device_present()) return;
   // 20 iterations of SIP and Adam from the same weights and batches on both devices: every run's final
   // distances agree to f32 round-off (the MLP runs in f32).
   const auto run = [](const std::string& device) {
