@@ -257,13 +257,14 @@ JacobianPower apply_jacobian_power(const Tensor& jacobian, const Tensor& v,
     }
     std::reverse(singular.begin(), singular.end());
     singular.resize(std::min(rows, cols));
-    out.singular_values = from_vector(singular, {static_cast<std::int64_t>(singular.size())}, DType::f64);
+    out.singular_values =
+        from_vector(singular, {static_cast<std::int64_t>(singular.size())}, DType::f64, j.device());
     basis = e.eigenvectors;
   }
   const double s1 = out.singular_values.to_vector<double>().front();
   const double prefactor = options.beta == 0 || s1 == 0 ? 1.0 : std::pow(s1, options.beta);
-  const Tensor c = from_vector(coefficients, {static_cast<std::int64_t>(coefficients.size()), 1}, DType::f64)
-                       .to(j.device());
+  const Tensor c =
+      from_vector(coefficients, {static_cast<std::int64_t>(coefficients.size()), 1}, DType::f64, j.device());
   // svd: d = V c. gram: d = Jᵀ (U c), computed as (U c)ᵀ J without transposing J.
   const Tensor d = solver == HigSolver::svd ? matmul(basis, c) : matmul(transpose(matmul(basis, c)), j);
   out.result = reshape(d, {cols}) * prefactor;

@@ -1,6 +1,7 @@
 #pragma once
 // One Fourier bin of the SIP damped heat inverse (heat.h, sip.md §2.5.2), shared by the CPU loop in heat.cpp
-// and the device kernel in solvers/cuda/heat.cu, so that both devices make the same per-bin decisions.
+// and the device kernel in solvers/cuda/heat.cu, so that both devices make the same per-bin decisions (up to
+// round-off in exp and hypot, which matters only for a p within an ulp of a threshold).
 #include <cmath>
 #include <cstdint>
 

@@ -1,7 +1,7 @@
 #pragma once
 // The RK4 rollout of the oscillator chain (oscillators.h) and its discrete adjoint, one example on plain f64
-// arrays. The CPU loop (oscillators.cpp) and the device kernels (solvers/cuda/oscillators.cu) both run these
-// functions, so the two devices compute the same numbers.
+// arrays. The CPU loop (oscillators.cpp) and the device kernels (solvers/cuda/per_example.cu) both run these
+// functions, so the two devices agree to round-off (a GPU fuses multiply-adds).
 #include <cstdint>
 
 #include "engine/host_device.h"

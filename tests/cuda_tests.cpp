@@ -582,6 +582,14 @@ TEST_CASE("a HIG step on the device equals the CPU's, through the SVD and the Gr
       CAPTURE(i);
       CHECK(test::max_abs_diff(device[i], cpu[i]) < 1e-10 * (1 + test::max_abs(cpu[i])));
     }
+    // J^κ v itself: the result and the singular values stay on J's device, whichever route.
+    optim::JacobianPowerOptions power;
+    power.solver = solver;
+    const Tensor j = random_tensor({4, 9}, DType::f64, 153), v = random_tensor({4}, DType::f64, 154);
+    const optim::JacobianPower on_cpu = optim::apply_jacobian_power(j, v, power),
+                               on_device = optim::apply_jacobian_power(j.to(gpu), v.to(gpu), power);
+    check_agrees(on_device.result, on_cpu.result, 1e-12);
+    check_agrees(on_device.singular_values, on_cpu.singular_values, 1e-12);
   }
 }
 
