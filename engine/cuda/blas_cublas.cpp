@@ -2,6 +2,7 @@
 #include <cublas_v2.h>
 
 #include "engine/device_kernels.h"
+#include "engine/device_memory.h"
 #include "engine/error.h"
 
 namespace dphys::device_kernel {
@@ -17,7 +18,12 @@ void check_cublas(cublasStatus_t status, const char* what) {
 cublasHandle_t handle() {
   static const cublasHandle_t instance = [] {
     cublasHandle_t h = nullptr;
-    check_cublas(cublasCreate(&h), "cublasCreate");
+    cublasStatus_t status = cublasCreate(&h);
+    if (status == CUBLAS_STATUS_ALLOC_FAILED) {  // its memory comes from outside the block cache
+      device_memory::cache_clear();
+      status = cublasCreate(&h);
+    }
+    check_cublas(status, "cublasCreate");
     return h;
   }();
   return instance;

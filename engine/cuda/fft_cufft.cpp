@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "engine/device_kernels.h"
+#include "engine/device_memory.h"
 #include "engine/error.h"
 
 namespace dphys::device_kernel {
@@ -32,9 +33,18 @@ cufftHandle plan(cufftType type, std::int64_t n, std::int64_t rows) {
   const int half = as_int(n / 2 + 1);
   const int in_distance = type == CUFFT_Z2D ? half : length, out_distance = type == CUFFT_D2Z ? half : length;
   cufftHandle handle = 0;
-  check_cufft(cufftPlanMany(&handle, 1, &length, nullptr, 1, in_distance, nullptr, 1, out_distance, type,
-                            as_int(rows)),
-              "fft (plan)");
+  const auto make = [&] {
+    return cufftPlanMany(&handle, 1, &length, nullptr, 1, in_distance, nullptr, 1, out_distance, type,
+                         as_int(rows));
+  };
+  cufftResult status = make();
+  if (status == CUFFT_ALLOC_FAILED) {
+    // The plan's work area comes from cudaMalloc, outside the block cache: free the cached blocks and retry.
+    cufftDestroy(handle);
+    device_memory::cache_clear();
+    status = make();
+  }
+  check_cufft(status, "fft (plan)");
   plans.emplace(key, handle);
   return handle;
 }

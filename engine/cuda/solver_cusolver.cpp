@@ -19,7 +19,12 @@ void check_cusolver(cusolverStatus_t status, const char* what) {
 cusolverDnHandle_t handle() {
   thread_local const cusolverDnHandle_t instance = [] {
     cusolverDnHandle_t h = nullptr;
-    check_cusolver(cusolverDnCreate(&h), "cusolverDnCreate");
+    cusolverStatus_t status = cusolverDnCreate(&h);
+    if (status == CUSOLVER_STATUS_ALLOC_FAILED) {  // its memory comes from outside the block cache
+      device_memory::cache_clear();
+      status = cusolverDnCreate(&h);
+    }
+    check_cusolver(status, "cusolverDnCreate");
     return h;
   }();
   return instance;
