@@ -46,13 +46,6 @@ inline std::vector<std::vector<std::string>> csv_rows(const std::string& path, s
   return rows;
 }
 
-// True on a machine with a CUDA device (or the emulated one); otherwise says why the case is skipped.
-inline bool cuda_device_present() {
-  if (cuda_available()) return true;
-  MESSAGE("no CUDA device in this build or on this machine: skipping");
-  return false;
-}
-
 // Runs `command` with stdout and stderr into `log`; returns the exit status.
 inline int run_logged(const std::string& command, const std::string& log) {
   return std::system((command + " > " + log + " 2>&1").c_str());

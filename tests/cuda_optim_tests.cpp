@@ -56,7 +56,7 @@ void check_same_records(const QuasiNewtonResult& on_device, const QuasiNewtonRes
 }  // namespace
 
 TEST_CASE("batched BFGS and L-BFGS take the same steps on the device as on the CPU") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   const Tensor centres = from_vector({-1.5, -0.5, 0.0, 0.7, 2.0, 3.5}, {6}, DType::f64);
   const BatchedObjective f = coupled_quartic(centres);
   const Tensor x0 = random_tensor({6, 5}, DType::f64, 20);
@@ -76,7 +76,7 @@ TEST_CASE("batched BFGS and L-BFGS take the same steps on the device as on the C
 }
 
 TEST_CASE("Newton, saddle-free Newton and Gauss-Newton steps agree between the devices") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   const Tensor centres = from_vector({-1.0, 0.5, 2.0}, {3}, DType::f64);
   const BatchedObjective f = coupled_quartic(centres);
   const Tensor x = random_tensor({3, 4}, DType::f64, 21);
@@ -92,7 +92,7 @@ TEST_CASE("Newton, saddle-free Newton and Gauss-Newton steps agree between the d
 }
 
 TEST_CASE("Hessian-free and AdaHessian update device parameters as they update CPU ones") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   const Tensor curvature = from_vector({1.0, 10.0, 100.0, 0.5}, {4}, DType::f64);
   const Tensor start = random_tensor({4}, DType::f64, 22);
   check_agrees(three_steps<HessianFree>(start, curvature, gpu),
@@ -102,7 +102,7 @@ TEST_CASE("Hessian-free and AdaHessian update device parameters as they update C
 }
 
 TEST_CASE("the JPO trainer on the device tracks, clips and trains as on the CPU") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   const Tensor weights = from_vector({1.0, 2.0, 3.0, 4.0, 50.0, 0.5}, {6}, DType::f64);
   const Tensor targets = random_tensor({6, 2}, DType::f64, 23);
   const Tensor inputs = random_tensor({6, 3}, DType::f64, 24);

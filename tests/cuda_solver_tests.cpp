@@ -26,7 +26,7 @@ double rollout_tolerance(DType dtype) { return dtype == DType::f32 ? 1e-5 : 1e-1
 }  // namespace
 
 TEST_CASE("billiards collisions and rest positions agree between the devices, hits and misses") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   for (const DType dtype : {DType::f64, DType::f32}) {
     CAPTURE(dtype_name(dtype));
     // Cue balls at x = 0 shot right at second balls at x = 1 on a spread of heights: some hit, some miss.
@@ -50,7 +50,7 @@ TEST_CASE("billiards collisions and rest positions agree between the devices, hi
 }
 
 TEST_CASE("the wave packet and the robot arm agree between the devices") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   for (const DType dtype : {DType::f64, DType::f32}) {
     CAPTURE(dtype_name(dtype));
     check_op_and_gradients([](const std::vector<Tensor>& v) { return wave_packet(v[0]); },
@@ -61,7 +61,7 @@ TEST_CASE("the wave packet and the robot arm agree between the devices") {
 }
 
 TEST_CASE("Kuramoto-Sivashinsky rollouts and spectral operators agree between the devices") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   const KuramotoSivashinsky on_cpu, on_device({}, gpu);
   const Tensor u0 = 0.35 * random_tensor({3, 128}, DType::f64, 3);
   const Tensor alpha = from_vector({1.1, 0.8, 1.0}, {3}, DType::f64),
@@ -97,7 +97,7 @@ TEST_CASE("Kuramoto-Sivashinsky rollouts and spectral operators agree between th
 }
 
 TEST_CASE("the oscillator chain's fused RK4 and its adjoint agree between the devices") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   for (const DType dtype : {DType::f64, DType::f32}) {
     CAPTURE(dtype_name(dtype));
     OscillatorConfig config;
@@ -120,7 +120,7 @@ TEST_CASE("the oscillator chain's fused RK4 and its adjoint agree between the de
 }
 
 TEST_CASE("the dipole's Crank-Nicolson rollout and its adjoint agree between the devices") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   for (const DType dtype : {DType::f64, DType::f32}) {
     CAPTURE(dtype_name(dtype));
     const Tensor psi = random_tensor({4, 2, 14}, dtype, 9, -1.0, 1.0);
@@ -135,7 +135,7 @@ TEST_CASE("the dipole's Crank-Nicolson rollout and its adjoint agree between the
 }
 
 TEST_CASE("the SIP damped heat inverse makes the same per-bin decisions on the device") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   // Diffused fields plus a little noise: some bins are inverted, some diffused, some left alone.
   Generator gen(11);
   for (const double scale : {1e-3, 1.0, 100.0}) {

@@ -11,11 +11,7 @@ namespace dphys::cuda_test {
 
 inline const Device gpu = Device::cuda();
 
-inline bool device_present() {
-  if (cuda_available()) return true;
-  MESSAGE("no CUDA device in this build or on this machine: skipping");
-  return false;
-}
+using test::cuda_device_present;
 
 inline Tensor random_tensor(const Shape& shape, DType dtype, std::uint64_t seed, double low = -2.0,
                             double high = 2.0) {

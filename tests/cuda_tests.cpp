@@ -55,7 +55,7 @@ Tensor imaginary_unit() {
 }  // namespace
 
 TEST_CASE("device tensors: transfers round-trip and host code cannot read device memory") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   const Tensor x = random_tensor({3, 5}, DType::f64, 1);
   const Tensor d = x.to(gpu);
   CHECK(d.device() == gpu);
@@ -90,7 +90,7 @@ TEST_CASE("device tensors: transfers round-trip and host code cannot read device
 }
 
 TEST_CASE("device memory in use and its peak follow the tensors that hold it") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   const std::size_t before = device_memory::in_use_bytes();
   device_memory::reset_peak();
   CHECK(device_memory::peak_bytes() == before);
@@ -108,7 +108,7 @@ TEST_CASE("device memory in use and its peak follow the tensors that hold it") {
 }
 
 TEST_CASE("device unary ops agree with the CPU, NaN and signed zero included") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   using Op = Tensor (*)(const Tensor&);
   const std::vector<std::pair<const char*, Op>> ops{
       {"neg", neg},         {"exp", exp},   {"sin", sin}, {"cos", cos},   {"tanh", tanh},
@@ -127,7 +127,7 @@ TEST_CASE("device unary ops agree with the CPU, NaN and signed zero included") {
 }
 
 TEST_CASE("device binary ops agree with the CPU under broadcasting and promotion") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   using Op = Tensor (*)(const Tensor&, const Tensor&);
   const std::vector<std::pair<const char*, Op>> ops{
       {"add", add}, {"sub", sub}, {"mul", mul}, {"div", div}, {"maximum", maximum}, {"minimum", minimum},
@@ -163,7 +163,7 @@ TEST_CASE("device binary ops agree with the CPU under broadcasting and promotion
 }
 
 TEST_CASE("device where, cast and in-place updates agree with the CPU") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   for (DType dtype : {DType::f32, DType::f64}) {
     const Tensor cond = gt(random_tensor({3, 1}, dtype, 30), scalar(0.0, dtype));
     const Tensor a = random_tensor({2, 3, 4}, dtype, 31), b = random_tensor({4}, DType::f64, 32);
@@ -188,7 +188,7 @@ TEST_CASE("device where, cast and in-place updates agree with the CPU") {
 }
 
 TEST_CASE("device reductions agree with the CPU over every axis pattern") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   const std::vector<std::vector<int>> axes_list{{}, {0}, {1}, {-1}, {0, 2}, {1, 2}, {0, 1, 2}};
   for (DType dtype : {DType::f32, DType::f64}) {
     const Tensor x = grid_tensor({4, 5, 6}, dtype, 40);
@@ -221,7 +221,7 @@ TEST_CASE("device reductions agree with the CPU over every axis pattern") {
 }
 
 TEST_CASE("device layout ops agree with the CPU") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   for (DType dtype : {DType::f32, DType::f64}) {
     const Tensor x = random_tensor({2, 3, 4, 5}, dtype, 50);
     check_op([](const std::vector<Tensor>& in) { return permute(in[0], {2, 0, 3, 1}); }, {x}, 0.0);
@@ -253,7 +253,7 @@ TEST_CASE("device layout ops agree with the CPU") {
 }
 
 TEST_CASE("device matmul (cuBLAS's column-major GEMM) agrees with the CPU under batch broadcasting") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   const std::vector<std::pair<Shape, Shape>> shapes{
       {{3, 4}, {4, 5}},       {{2, 3, 4}, {4, 5}}, {{3, 4}, {2, 4, 5}},    {{2, 1, 3, 4}, {5, 4, 6}},
       {{2, 3, 4}, {2, 4, 1}}, {{1, 3, 4}, {4, 2}}, {{6, 1, 7}, {6, 7, 3}}, {{3, 0}, {0, 4}}};
@@ -269,7 +269,7 @@ TEST_CASE("device matmul (cuBLAS's column-major GEMM) agrees with the CPU under 
 }
 
 TEST_CASE("gradients computed on the device equal the CPU's, and to_device carries them across") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   // A small network with every kind of op the device has: matmul, broadcasting, activations, slicing,
   // padding, reductions. f64, so the two devices agree to round-off.
   const auto loss = [](const std::vector<Tensor>& p) {
@@ -305,7 +305,7 @@ TEST_CASE("gradients computed on the device equal the CPU's, and to_device carri
 }
 
 TEST_CASE("device stencils agree with the CPU on every boundary") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   for (DType dtype : {DType::f32, DType::f64})
     for (Boundary boundary : {Boundary::periodic, Boundary::dirichlet, Boundary::neumann}) {
       CAPTURE(static_cast<int>(boundary));
@@ -355,7 +355,7 @@ TEST_CASE("device stencils agree with the CPU on every boundary") {
 }
 
 TEST_CASE("device CG kernels and a differentiable CG solve agree with the CPU") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   for (DType dtype : {DType::f32, DType::f64}) {
     const Tensor a = random_tensor({3, 40}, dtype, 100), b = random_tensor({3, 40}, dtype, 101);
     const std::vector<double> dots = kernel::batched_dot(a.to(gpu), b.to(gpu));
@@ -416,7 +416,7 @@ TEST_CASE("device CG kernels and a differentiable CG solve agree with the CPU") 
 }
 
 TEST_CASE("the fused advection kernel on the device agrees with the CPU in value and adjoint") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   // Traces that cross cells, wrap and leave the grid on a 5×7 grid; every boundary, scheme, trace and
   // staggering, as the CPU kernel is tested against the op-by-op version.
   std::uint64_t seed = 120;
@@ -460,7 +460,7 @@ TEST_CASE("the fused advection kernel on the device agrees with the CPU in value
 }
 
 TEST_CASE("a fluid rollout with obstacles and its checkpointed gradient agree between the devices") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   // Closed box with two obstacle cells, MacCormack with RK2 traces, implicit viscosity, energy
   // renormalisation: every kernel of the fluid step on the device.
   const Grid2D grid{8, 8, 8.0, 8.0, 0.0, 0.0, Boundary::neumann};
@@ -512,7 +512,7 @@ TEST_CASE("a fluid rollout with obstacles and its checkpointed gradient agree be
 }
 
 TEST_CASE("device svd, eigh and gram (cuSOLVER, cuBLAS) agree with the CPU's") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   std::uint64_t seed = 140;
   for (DType dtype : {DType::f32, DType::f64}) {
     const double tol = dtype == DType::f32 ? 2e-5 : 1e-12;
@@ -552,7 +552,7 @@ TEST_CASE("device svd, eigh and gram (cuSOLVER, cuBLAS) agree with the CPU's") {
 }
 
 TEST_CASE("a HIG step on the device equals the CPU's, through the SVD and the Gram routes") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   for (optim::HigSolver solver : {optim::HigSolver::svd, optim::HigSolver::gram}) {
     CAPTURE(static_cast<int>(solver));
     const auto run = [solver](Device device) {
@@ -594,7 +594,7 @@ TEST_CASE("a HIG step on the device equals the CPU's, through the SVD and the Gr
 }
 
 TEST_CASE("device convolutions and their adjoints agree with the CPU, with strides") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   std::uint64_t seed = 160;
   for (DType dtype : {DType::f32, DType::f64})
     for (std::int64_t stride : {1, 2}) {
@@ -620,7 +620,7 @@ TEST_CASE("device convolutions and their adjoints agree with the CPU, with strid
 }
 
 TEST_CASE("a small CNN's gradients (conv, pooling, upsampling, index ops) agree between the devices") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   const auto loss = [](const std::vector<Tensor>& p) {
     Tensor h = leaky_relu(conv2d(p[0], p[1], p[2], 1, 1, ConvPadding::circular), 0.1);
     h = max_pool2d(h, 2) + avg_pool2d(h, 2);
@@ -658,7 +658,7 @@ TEST_CASE("a small CNN's gradients (conv, pooling, upsampling, index ops) agree 
 }
 
 TEST_CASE("device FFTs (cuFFT) and Fourier filters agree with the CPU, odd and even lengths") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   std::uint64_t seed = 180;
   for (DType dtype : {DType::f32, DType::f64}) {
     const double tol = dtype == DType::f32 ? 2e-6 : 1e-12;
@@ -692,7 +692,7 @@ TEST_CASE("device FFTs (cuFFT) and Fourier filters agree with the CPU, odd and e
 }
 
 TEST_CASE("a network on the device saves and loads like one on the CPU") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   Generator gen(200), other(201);
   const auto on_device = nn::make_mlp(3, {5}, 2, gen, {}, DType::f64);
   on_device->to(gpu);
@@ -717,7 +717,7 @@ TEST_CASE("a network on the device saves and loads like one on the CPU") {
 }
 
 TEST_CASE("ops without a device kernel, and complex arithmetic on the device, say so") {
-  if (!device_present()) return;
+  if (!cuda_device_present()) return;
   const Tensor x = random_tensor({8}, DType::f64, 80).to(gpu);
   const Tensor z = cast(random_tensor({4}, DType::f64, 81), DType::c128).to(gpu);
   const std::string message = error_message([&] { exp(z); });

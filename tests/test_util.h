@@ -11,6 +11,13 @@
 
 namespace dphys::test {
 
+// True on a machine with a CUDA device (or the emulated one); otherwise says why the case is skipped.
+inline bool cuda_device_present() {
+  if (cuda_available()) return true;
+  MESSAGE("no CUDA device in this build or on this machine: skipping");
+  return false;
+}
+
 // The message of the dphys::Error that f throws; fails the test if it throws nothing.
 template <class F>
 std::string error_message(F&& f) {
