@@ -42,14 +42,14 @@ StepReport SipTrainer::step(const Tensor& input, const Tensor& target) {
   const Tensor prediction = x.detach();
   StepReport report;
   report.prediction = prediction;
-  Tensor x_tilde;
+  Tensor loss, x_tilde;
   {
     // The physics update needs no network derivatives; any numerics are allowed inside it.
     NoGradGuard no_grad;
     Tensor estimate = prediction;
     for (int s = 0; s < options_.solver_steps; ++s) {
       const Tensor y = problem_.forward(estimate);
-      if (s == 0) report.loss = reduce_batch(problem_.loss(y, target), options_.reduction).item();
+      if (s == 0) loss = reduce_batch(problem_.loss(y, target), options_.reduction);
       const Tensor dx = problem_.inverse_update(estimate, y, target);
       DPHYS_CHECK(dx.shape() == estimate.shape(), "SipTrainer: inverse_update returned {} for unknowns {}",
                   shape_str(dx.shape()), shape_str(estimate.shape()));
@@ -58,9 +58,12 @@ StepReport SipTrainer::step(const Tensor& input, const Tensor& target) {
     x_tilde = estimate;
   }
   const Tensor proxy = reduce_batch(half_squared_distance(x, x_tilde), options_.reduction);
-  report.proxy_loss = proxy.item();
   backward(proxy);
   optimizer_.step();
+  // Read last: on a GPU, reading a scalar waits for the device, which then idles while the host queues
+  // the rest of the step.
+  report.loss = loss.item();
+  report.proxy_loss = proxy.item();
   return report;
 }
 
@@ -82,10 +85,10 @@ StepReport EndToEndTrainer::step(const Tensor& input, const Tensor& target) {
   optimizer_.zero_grad();
   const auto [l, prediction] = loss_and_prediction(input, target);
   StepReport report;
-  report.loss = report.proxy_loss = l.item();
   report.prediction = prediction;
   backward(l);
   optimizer_.step();
+  report.loss = report.proxy_loss = l.item();  // read last, as in SipTrainer::step
   return report;
 }
 
