@@ -3,10 +3,12 @@
 // through conv nets). Pooling, upsampling and the activations are compositions of existing ops.
 #include "autodiff/nn_ops.h"
 
+#include <array>
 #include <cmath>
 
 #include "autodiff/node.h"
 #include "autodiff/ops.h"
+#include "engine/constant_cache.h"
 #include "engine/conv.h"
 
 namespace dphys {
@@ -106,10 +108,12 @@ Tensor pool(const char* op, const Tensor& x, int spatial_dims, std::int64_t k, b
   return take_max ? max(w, axes) : mean(w, axes);
 }
 
-// Linear interpolation by an integer factor along one axis, align_corners = false: output i samples the
-// input at (i + 1/2)/f − 1/2, clamped to the first element at the left edge (as PyTorch does).
-Tensor upsample_axis_linear(const Tensor& x, int axis, std::int64_t factor) {
-  const std::int64_t n = x.shape()[axis], m = n * factor;
+// Output i of a linear upsampling by `factor` samples its n inputs at (i + 1/2)/f − 1/2 (align_corners =
+// false), clamped to the first element at the left edge, as PyTorch does. Returns the lower neighbours, the
+// upper ones and the upper one's weight, each [n·factor] on `device`, copied there once
+// (engine/constant_cache.h).
+std::array<Tensor, 3> interpolation_table(std::int64_t n, std::int64_t factor, DType dtype, Device device) {
+  const std::int64_t m = n * factor;
   std::vector<std::int64_t> lower(m), upper(m);
   std::vector<double> weight_upper(m);
   for (std::int64_t i = 0; i < m; ++i) {
@@ -118,11 +122,19 @@ Tensor upsample_axis_linear(const Tensor& x, int axis, std::int64_t factor) {
     upper[i] = std::min(lower[i] + 1, n - 1);
     weight_upper[i] = source - static_cast<double>(lower[i]);
   }
+  const std::string key = fmt::format("upsample linear {} x{} {}", n, factor, dtype_name(dtype));
+  return {cached_constant(key + " lower", device, [&] { return from_indices(lower, {m}); }),
+          cached_constant(key + " upper", device, [&] { return from_indices(upper, {m}); }),
+          cached_constant(key + " weight", device, [&] { return from_vector(weight_upper, {m}, dtype); })};
+}
+
+Tensor upsample_axis_linear(const Tensor& x, int axis, std::int64_t factor) {
+  const auto [lower, upper, weight_upper] =
+      interpolation_table(x.shape()[axis], factor, x.dtype(), x.device());
   Shape weight_shape(x.dim(), 1);
-  weight_shape[axis] = m;
-  const Tensor wu = from_vector(weight_upper, weight_shape, x.dtype()).to(x.device());
-  return index_select(x, axis, from_indices(lower, {m}).to(x.device())) * (1.0 - wu) +
-         index_select(x, axis, from_indices(upper, {m}).to(x.device())) * wu;
+  weight_shape[axis] = x.shape()[axis] * factor;
+  const Tensor wu = reshape(weight_upper, weight_shape);
+  return index_select(x, axis, lower) * (1.0 - wu) + index_select(x, axis, upper) * wu;
 }
 
 }  // namespace

@@ -41,6 +41,8 @@ void fill(DType dtype, std::int64_t n, double value, void* a);
 
 // out[i] = (x[i], 0): a real f32 or f64 array into complex of the same precision.
 void real_to_complex(DType real, std::int64_t n, const void* x, void* out);
+// out[i] = conj(x[i]) for n complex numbers of f32 or f64 components.
+void conjugate(DType real, std::int64_t n, const void* x, void* out);
 
 // out[offset 1] = in[offset 0] for elements of `element_size` bytes (4, 8 or 16).
 void strided_copy(std::size_t element_size, const Indexing<2>& index, const void* in, void* out);
@@ -60,14 +62,22 @@ void axis_map_gather(DType dtype, const AxisMapIndexing& index, const std::int64
 void axis_map_scatter_add(DType dtype, const AxisMapIndexing& index, const std::int64_t* maps, const void* g,
                           void* out);
 
-// Along the middle axis of [outer, ·, inner] views: out[a, k, b] = x[a, index[a, k, b], b] (gather) and
-// out[a, index[a, k, b], b] += src[a, k, b] (scatter_add, atomically). `failed` (one zeroed i64) becomes
-// nonzero when an index is outside [0, n_x).
+// Where a kernel that finds an index out of range writes `id`, if the slot is still 0
+// (device_memory::DeferredCheck).
+struct IndexCheck {
+  std::int64_t* slot;
+  std::int64_t id;
+};
+
+// Along the middle axis of [outer, ·, inner] views: out[a, k, b] = x[a, index[a, k, b], b] (gather; with
+// `one_dimensional_index`, index[k]: index_select) and out[a, index[a, k, b], b] += src[a, k, b]
+// (scatter_add, atomically). An index outside [0, n_x) fails `check`; gather writes 0 there.
 void gather_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
-                 const void* x, const std::int64_t* index, void* out, std::int64_t* failed);
+                 const void* x, const std::int64_t* index, bool one_dimensional_index, void* out,
+                 IndexCheck check);
 void scatter_add_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index,
                       std::int64_t inner, const void* src, const std::int64_t* index, void* out,
-                      std::int64_t* failed);
+                      IndexCheck check);
 
 // Reduces the middle axis of x viewed as [outer, n, inner]; f32 sums accumulate in f64, NaN propagates
 // through max and min.

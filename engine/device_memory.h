@@ -3,6 +3,8 @@
 // (engine/device_memory.cpp). The runtime, engine/cuda/runtime_cuda.cpp or engine/cuda/runtime_emulated.cpp
 // without CUDA, supplies the blocks and the copies.
 #include <cstddef>
+#include <cstdint>
+#include <string>
 
 #include "engine/device.h"
 
@@ -25,13 +27,37 @@ std::size_t in_use_bytes();
 std::size_t peak_bytes();
 void reset_peak();
 
+// Copies between the host and a device since reset_transfers(). On a GPU each such copy makes the host wait
+// for the device, which then idles until the host has queued new work; so a training step should make none
+// beyond the scalars it reports (tests/cuda_transfer_tests.cpp counts them).
+struct TransferCounts {
+  std::int64_t host_to_device = 0, device_to_host = 0;
+  std::size_t host_to_device_bytes = 0, device_to_host_bytes = 0;
+};
+TransferCounts transfers();
+void reset_transfers();
+
+// Index checks inside device kernels that do not make the host wait. A kernel that finds an index out of
+// range writes its check's id into `slot` (one i64 on the device) if the slot is still 0. The next copy from
+// a device to the host, which waits for the device anyway, reads the slot and raises the failed check's
+// message: the error surfaces at the next read of any device result rather than at the op's call.
+struct DeferredCheck {
+  std::int64_t* slot;
+  std::int64_t id;
+};
+// Registers a check whose failure raises `message`.
+DeferredCheck deferred_check(Device device, std::string message);
+// Raises the message of the first check failed since the last call (cuda_synchronize calls it too).
+void raise_failed_checks();
+
 }  // namespace dphys::device_memory
 
 namespace dphys::device_runtime {
 
-// What each runtime defines for device_memory.cpp: the cache over its device allocations, and the check
-// that a device exists and is supported (raises otherwise).
+// What each runtime defines for device_memory.cpp: the cache over its device allocations, the check that a
+// device exists and is supported (raises otherwise), and the copy itself.
 BlockCache& block_cache();
 void check_device(Device device);
+void copy(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes);
 
 }  // namespace dphys::device_runtime

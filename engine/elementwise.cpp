@@ -275,6 +275,25 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+Tensor conj(const Tensor& x) {
+  if (!is_complex(x.dtype())) return x;
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  if (!x.device().is_cpu()) {
+    device_kernel::conjugate(x.dtype() == DType::c64 ? DType::f32 : DType::f64, x.numel(), device_address(x),
+                             device_address(out));
+    return out;
+  }
+  dispatch_floating(x.dtype(), "conj", [&](auto t) {
+    using T = decltype(t);
+    if constexpr (!std::is_floating_point_v<T>) {
+      const T* in = x.data<T>();
+      T* o = out.data<T>();
+      parallel_for(x.numel(), 1, [&](std::int64_t i) { o[i] = std::conj(in[i]); });
+    }
+  });
+  return out;
+}
+
 Tensor cast(const Tensor& x, DType dtype) {
   if (dtype == x.dtype()) return x;
   Tensor out = Tensor::empty(x.shape(), dtype, x.device());

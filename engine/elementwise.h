@@ -15,6 +15,8 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 // Returns x itself when it already has `dtype`.
 Tensor cast(const Tensor& x, DType dtype);
+// The complex conjugate; a real tensor is returned as it is.
+Tensor conj(const Tensor& x);
 // Writes `a + alpha * b` into a (b broadcast to a's shape).
 void add_inplace(const Tensor& a, const Tensor& b, double alpha);
 void scale_inplace(const Tensor& a, double factor);

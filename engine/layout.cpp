@@ -4,8 +4,10 @@
 #include <cstring>
 
 #include "engine/broadcast_loop.h"
+#include "engine/constant_cache.h"
 #include "engine/creation.h"
 #include "engine/device_dispatch.h"
+#include "engine/device_memory.h"
 #include "engine/dispatch.h"
 #include "engine/elementwise.h"
 
@@ -35,7 +37,10 @@ Tensor upload_maps(const AxisMaps& maps, const Shape& out_shape, const Shape& x_
     index.map_start[d] = static_cast<std::int64_t>(joined.size());
     joined.insert(joined.end(), maps[d].begin(), maps[d].end());
   }
-  return from_indices(joined, {static_cast<std::int64_t>(joined.size())}).to(device);
+  // Layout ops repeat the same maps every step: keep each on the device (engine/constant_cache.h) rather than
+  // copying it from the host on every call.
+  return cached_constant(fmt::format("axis maps {}", fmt::join(joined, ",")), device,
+                         [&] { return from_indices(joined, {static_cast<std::int64_t>(joined.size())}); });
 }
 
 }  // namespace
@@ -300,6 +305,15 @@ struct AxisSplit {
   }
 };
 
+// The device kernels check their indices without making the host wait: a bad index raises at the next read
+// from the device (device_memory::DeferredCheck).
+device_kernel::IndexCheck index_check(const char* op, int axis, const Shape& shape, Device device) {
+  const device_memory::DeferredCheck check = device_memory::deferred_check(
+      device,
+      fmt::format("{}: an index is out of range for axis {} of shape {}", op, axis, shape_str(shape)));
+  return {check.slot, check.id};
+}
+
 // index and other must agree on every axis but `axis`.
 void check_same_but_axis(const char* op, const Shape& a, const Shape& b, int axis) {
   bool same = a.size() == b.size();
@@ -314,7 +328,18 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
   check_index_tensor("index_select", x, index);
   axis = normalize_axis(axis, x.dim(), "index_select", x.shape());
   DPHYS_CHECK(index.dim() == 1, "index_select: index must be 1-D, got shape {}", shape_str(index.shape()));
-  // The indices become an axis map on the host, wherever they live (a copy from the device).
+  if (!x.device().is_cpu()) {
+    // A kernel reading the indices where they are: building an axis map on the host would wait for them.
+    check_device_dtype("index_select", x, true);
+    Shape out_shape = x.shape();
+    out_shape[axis] = index.numel();
+    Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
+    const AxisSplit xs(x.shape(), axis);
+    device_kernel::gather_axis(x.dtype(), xs.outer, xs.n, index.numel(), xs.inner, device_address(x),
+                               device_data<std::int64_t>(index), true, device_address(out),
+                               index_check("index_select", axis, x.shape(), x.device()));
+    return out;
+  }
   const std::vector<std::int64_t> idx = index.to_vector<std::int64_t>();
   for (std::int64_t k : idx) check_index_range("index_select", k, x.shape()[axis], axis, x.shape());
   AxisMaps maps;
@@ -335,12 +360,9 @@ Tensor gather(const Tensor& x, int axis, const Tensor& index) {
   const AxisSplit xs(x.shape(), axis), is(index.shape(), axis);
   if (!x.device().is_cpu()) {
     check_device_dtype("gather", x, true);
-    const Tensor failed = zeros({1}, DType::i64, x.device());
     device_kernel::gather_axis(x.dtype(), is.outer, xs.n, is.n, is.inner, device_address(x),
-                               device_data<std::int64_t>(index), device_address(out),
-                               device_data<std::int64_t>(failed));
-    DPHYS_CHECK(failed.item() == 0, "gather: an index is out of range for axis {} of shape {}", axis,
-                shape_str(x.shape()));
+                               device_data<std::int64_t>(index), false, device_address(out),
+                               index_check("gather", axis, x.shape(), x.device()));
     return out;
   }
   const std::int64_t* idx = index.data<std::int64_t>();
@@ -373,12 +395,9 @@ Tensor scatter_add(const Tensor& base, int axis, const Tensor& index, const Tens
   const AxisSplit os(base.shape(), axis), is(index.shape(), axis);
   if (!base.device().is_cpu()) {
     check_device_dtype("scatter_add", base);
-    const Tensor failed = zeros({1}, DType::i64, base.device());
     device_kernel::scatter_add_axis(base.dtype(), is.outer, os.n, is.n, is.inner, device_address(src),
                                     device_data<std::int64_t>(index), device_address(out),
-                                    device_data<std::int64_t>(failed));
-    DPHYS_CHECK(failed.item() == 0, "scatter_add: an index is out of range for axis {} of shape {}", axis,
-                shape_str(base.shape()));
+                                    index_check("scatter_add", axis, base.shape(), base.device()));
     return out;
   }
   const std::int64_t* idx = index.data<std::int64_t>();

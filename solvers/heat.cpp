@@ -5,6 +5,7 @@
 #include "autodiff/fourier_ops.h"
 #include "autodiff/grad_mode.h"
 #include "autodiff/ops.h"
+#include "engine/constant_cache.h"
 #include "engine/device_dispatch.h"
 #include "engine/fft.h"
 #include "engine/parallel.h"
@@ -17,14 +18,17 @@ namespace dphys {
 Tensor heat_exact_2d(const Tensor& u, double nu, double t, double length_y, double length_x) {
   DPHYS_CHECK(u.dim() >= 2, "heat_exact_2d: expected [..., ny, nx], got shape {}", shape_str(u.shape()));
   DPHYS_CHECK(nu >= 0 && t >= 0, "heat_exact_2d: need nu >= 0 and t >= 0, got nu={} t={}", nu, t);
-  const Tensor k2 = wavenumber_squared_2d(u.shape()[u.dim() - 2], u.shape().back(), length_y, length_x);
+  const Tensor k2 =
+      wavenumber_squared_2d(u.shape()[u.dim() - 2], u.shape().back(), length_y, length_x, u.device());
   return fourier_filter(u, exp(k2 * (-nu * t)), 2);
 }
 
 Tensor heat_exact_1d(const Tensor& u, double nu, double t, double length) {
   DPHYS_CHECK(u.dim() >= 1, "heat_exact_1d: expected [..., n], got shape {}", shape_str(u.shape()));
   DPHYS_CHECK(nu >= 0 && t >= 0, "heat_exact_1d: need nu >= 0 and t >= 0, got nu={} t={}", nu, t);
-  const Tensor k = rfft_wavenumbers(u.shape().back(), length);
+  const std::int64_t n = u.shape().back();
+  const Tensor k = cached_constant(fmt::format("rfft_wavenumbers {} {:a}", n, length), u.device(),
+                                   [&] { return rfft_wavenumbers(n, length); });
   return fourier_filter(u, exp(k * k * (-nu * t)), 1);
 }
 
@@ -47,8 +51,8 @@ Tensor heat_damped_inverse(const Tensor& residual, double nu_t, double length_y,
   const Tensor r = cast(residual, DType::f64);
   const Tensor spectrum = kernel::rfft2(r);  // [B, ny, nx/2 + 1], c128, on the residual's device
   const Tensor gain_exponents =
-      (wavenumber_squared_2d(ny, nx, length_y, length_x) * nu_t).to(residual.device());  // ℓ per bin
-  const Tensor noise_levels = sqrt(sum(r * r, {1, 2})) * noise;                          // σ_n per example
+      wavenumber_squared_2d(ny, nx, length_y, length_x, residual.device()) * nu_t;  // ℓ per bin
+  const Tensor noise_levels = sqrt(sum(r * r, {1, 2})) * noise;                     // σ_n per example
   const damped_inverse::Bins bins{ny * (nx / 2 + 1), device_data<double>(gain_exponents),
                                   device_data<double>(noise_levels), signal_scale};
   auto* values = static_cast<double*>(device_address(spectrum));  // interleaved re, im

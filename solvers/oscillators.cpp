@@ -3,6 +3,7 @@
 #include "autodiff/grad_mode.h"
 #include "autodiff/ops.h"
 #include "autodiff/transforms.h"
+#include "engine/constant_cache.h"
 #include "engine/creation.h"
 #include "engine/device_dispatch.h"
 #include "engine/parallel.h"
@@ -40,6 +41,14 @@ void check_controls(const Tensor& state, const Tensor& controls, int dim, const 
               controls.device().str(), state.device().str());
 }
 
+// The control weights c as a [n] tensor on `device`, copied there once (engine/constant_cache.h).
+Tensor control_weights(const OscillatorConfig& config, DType dtype, Device device) {
+  const std::vector<double>& c = config.control_weights;
+  return cached_constant(
+      fmt::format("oscillator control weights {} {:a}", dtype_name(dtype), fmt::join(c, " ")), device,
+      [&] { return from_vector(c, {static_cast<std::int64_t>(c.size())}, dtype); });
+}
+
 // The chain's parameters with its control weights on `device` (held by `weights`).
 oscillator_chain::Chain chain_on(const OscillatorConfig& config, const Tensor& weights) {
   return {static_cast<std::int64_t>(config.control_weights.size()), config.coupling, config.dt,
@@ -62,7 +71,7 @@ Tensor oscillator_rate(const Tensor& state, const Tensor& control, const Oscilla
   check_state(state, n, "oscillator_rate");
   check_controls(state, control, 1, "oscillator_rate");
   const Tensor x = slice(state, 1, 0, n), p = slice(state, 1, n, 2 * n);
-  const Tensor c = from_vector(config.control_weights, {n}, state.dtype(), state.device());
+  const Tensor c = control_weights(config, state.dtype(), state.device());
   Tensor force = unsqueeze(control, 1) * c - x;
   if (n > 1) {
     // t_i = k₃(x_{i+1} − x_i)³ pulls oscillator i forward and i+1 back.
@@ -89,7 +98,7 @@ Tensor oscillator_trajectory(const Tensor& state, const Tensor& controls, const 
   const auto forward = [=](const std::vector<Tensor>& in) {
     const Device device = in[0].device();
     const Tensor s0 = to_f64(in[0]), u = to_f64(in[1]);
-    const Tensor weights = from_vector(config.control_weights, {n}, DType::f64, device);
+    const Tensor weights = control_weights(config, DType::f64, device);
     const Tensor scratch =
         Tensor::empty({batch, oscillator_chain::kScratchPerOscillator * n}, DType::f64, device);
     Tensor out = Tensor::empty({batch, steps + 1, m}, DType::f64, device);
@@ -112,7 +121,7 @@ Tensor oscillator_trajectory(const Tensor& state, const Tensor& controls, const 
           .second;
     const Device device = out.device();
     const Tensor traj = to_f64(out), u = to_f64(in[1]), cotangent = to_f64(g);
-    const Tensor weights = from_vector(config.control_weights, {n}, DType::f64, device);
+    const Tensor weights = control_weights(config, DType::f64, device);
     const Tensor scratch =
         Tensor::empty({batch, oscillator_chain::kScratchPerOscillator * n}, DType::f64, device);
     Tensor state_grad = Tensor::empty({batch, m}, DType::f64, device),

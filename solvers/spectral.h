@@ -9,8 +9,10 @@ namespace dphys {
 Tensor rfft_wavenumbers(std::int64_t n, double length);
 // Angular wavenumbers in FFT order (0, 1, ..., -1) · 2π / length: shape [n], f64.
 Tensor fft_wavenumbers(std::int64_t n, double length);
-// |k|² on the 2-D rfft grid: shape [ny, nx/2 + 1], f64.
-Tensor wavenumber_squared_2d(std::int64_t ny, std::int64_t nx, double length_y, double length_x);
+// |k|² on the 2-D rfft grid: shape [ny, nx/2 + 1], f64, on `device`. Made once per grid and device and
+// shared (engine/constant_cache.h): do not write to it.
+Tensor wavenumber_squared_2d(std::int64_t ny, std::int64_t nx, double length_y, double length_x,
+                             Device device = Device::cpu());
 
 // ∂u/∂x along the last axis, exact for resolved modes. The Nyquist mode has no well-defined real derivative
 // and is set to zero, which keeps the operator real and exactly antisymmetric.

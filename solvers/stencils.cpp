@@ -2,6 +2,7 @@
 
 #include "autodiff/node.h"
 #include "autodiff/ops.h"
+#include "engine/constant_cache.h"
 
 namespace dphys {
 
@@ -41,11 +42,15 @@ void check_centered(const char* op, const Tensor& x, const Grid2D& grid) {
 // Sets the first and last entries along `axis` to zero (boundary faces).
 Tensor zero_ends(const Tensor& faces, int axis) {
   const std::int64_t n = faces.shape()[axis];
-  Shape shape(faces.dim(), 1);
-  shape[axis] = n;
-  std::vector<double> mask(n, 1.0);
-  mask.front() = mask.back() = 0.0;
-  return faces * from_vector(mask, shape, faces.dtype()).to(faces.device());
+  const std::string key =
+      fmt::format("zero_ends {} of {} at axis {} {}", n, faces.dim(), axis, dtype_name(faces.dtype()));
+  return faces * cached_constant(key, faces.device(), [&] {
+           Shape shape(faces.dim(), 1);
+           shape[axis] = n;
+           std::vector<double> mask(n, 1.0);
+           mask.front() = mask.back() = 0.0;
+           return from_vector(mask, shape, faces.dtype());
+         });
 }
 
 }  // namespace

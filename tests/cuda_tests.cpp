@@ -13,6 +13,7 @@
 #include "engine/cg_kernels.h"
 #include "engine/conv.h"
 #include "engine/device_memory.h"
+#include "engine/elementwise.h"
 #include "engine/fft.h"
 #include "engine/layout.h"
 #include "engine/linalg.h"
@@ -653,8 +654,32 @@ TEST_CASE("a small CNN's gradients (conv, pooling, upsampling, index ops) agree 
   const Tensor where_to = from_indices({0, 4, 4, 1, 2, 2, 2, 0, 3, 1, 0, 4}, {3, 4});
   check_op([](const std::vector<Tensor>& in) { return kernel::scatter_add(in[0], 1, in[1], in[2]); },
            {base, where_to, src}, 1e-15);
+}
+
+TEST_CASE("an index out of range on the device raises at the next read from it, once, naming the op") {
+  if (!cuda_device_present()) return;
+  const Tensor base = random_tensor({3, 5}, DType::f64, 175).to(gpu);
   const Tensor bad = from_indices({0, 5, 1, 1, 2, 0}, {3, 2}).to(gpu);
-  CHECK(contains(error_message([&] { kernel::gather(base.to(gpu), 1, bad); }), "out of range"));
+  const Tensor good = from_indices({0, 4, 1, 1, 2, 0}, {3, 2}).to(gpu);
+  const Tensor src = random_tensor({3, 2}, DType::f64, 176).to(gpu);
+  const auto read = [](const Tensor& t) { return sum(t).item(); };
+  // The op itself does not wait for the device; the read after it raises.
+  const Tensor gathered = kernel::gather(base, 1, bad);
+  std::string message = error_message([&] { read(gathered); });
+  CHECK(contains(message, "gather: an index is out of range for axis 1 of shape [3, 5]"));
+  CHECK(contains(message, "raised at the next read"));
+  CHECK(std::isfinite(read(kernel::gather(base, 1, good))));  // reported once: later reads are clean
+  CHECK(contains(error_message([&] { read(kernel::scatter_add(base, 1, bad, src)); }), "scatter_add"));
+  CHECK(contains(error_message([&] {
+                   read(kernel::index_select(base, 0, from_indices({2, 3}, {2}).to(gpu)));
+                 }),
+                 "index_select: an index is out of range for axis 0"));
+  // The first failure since the last read is the one named; cuda_synchronize raises it too.
+  kernel::scatter_add(base, 1, bad, src);
+  kernel::gather(base, 1, bad);
+  message = error_message([] { cuda_synchronize(); });
+  CHECK(contains(message, "scatter_add"));
+  CHECK(!contains(message, "gather"));
 }
 
 TEST_CASE("device FFTs (cuFFT) and Fourier filters agree with the CPU, odd and even lengths") {
@@ -689,6 +714,16 @@ TEST_CASE("device FFTs (cuFFT) and Fourier filters agree with the CPU, odd and e
   const Tensor damping = exp(random_tensor({8, 5}, DType::f64, 191, -1.0, 0.0));
   const auto loss = [&damping](const Tensor& v) { return sum(square(fourier_filter(v, damping, 2)) * v); };
   check_agrees(grad(loss, u.to(gpu)), grad(loss, u), 1e-12);
+  // A complex multiplier's adjoint is its conjugate, taken on the device.
+  const Tensor derivative = cast(random_tensor({5}, DType::f64, 192), DType::c128) * imaginary_unit();
+  const auto complex_loss = [&derivative](const Tensor& v) {
+    return sum(square(fourier_filter(v, derivative.to(v.device()), 1)) * v);
+  };
+  check_agrees(grad(complex_loss, u.to(gpu)), grad(complex_loss, u), 1e-12);
+  for (const DType dtype : {DType::c64, DType::c128}) {
+    const Tensor z = cast(derivative + random_tensor({5}, DType::f64, 193), dtype);
+    check_agrees(kernel::conj(z.to(gpu)), kernel::conj(z), 0.0);
+  }
 }
 
 TEST_CASE("a network on the device saves and loads like one on the CPU") {

@@ -2,6 +2,8 @@
 #include <cmath>
 
 #include "engine/allocator.h"
+#include "engine/constant_cache.h"
+#include "engine/elementwise.h"
 #include "test_util.h"
 
 using namespace dphys;
@@ -420,6 +422,14 @@ TEST_CASE("complex tensors: creation, casts and arithmetic") {
   CHECK(w.dtype() == DType::c128);
   CHECK(w.data<c128>()[0] == c128(1.5, 2));
   CHECK(contains(test::error_message([&] { cast(i, DType::f64); }), "imaginary"));
+  // conj flips the imaginary parts, in either precision, and leaves a real tensor as it is.
+  const Tensor conjugated = kernel::conj(u);
+  CHECK(conjugated.data<c128>()[0] == c128(1, -2));
+  CHECK(conjugated.data<c128>()[1] == c128(0, -1));
+  CHECK(kernel::conj(cast(u, DType::c64)).data<c64>()[0] == c64(1, -2));
+  CHECK(u.data<c128>()[0] == c128(1, 2));
+  const Tensor real = f64({1, 2}, {2});
+  CHECK(kernel::conj(real).raw_data() == real.raw_data());
 }
 
 TEST_CASE("norm of a complex tensor is real: sqrt(sum |z|^2)") {
@@ -435,6 +445,22 @@ TEST_CASE("NaN does not depend on where it sits in max and maximum") {
   const auto m = values(maximum(f64({NAN, 1}, {2}), f64({1, NAN}, {2})));
   CHECK(std::isnan(m[0]));
   CHECK(std::isnan(m[1]));
+}
+
+TEST_CASE("a cached constant is made once per key and device, and a new key makes a new one") {
+  int made = 0;
+  const auto make = [&] {
+    ++made;
+    return f64({1, 2, 3}, {3});
+  };
+  const Tensor first = cached_constant("tensor_tests constant a", Device::cpu(), make);
+  const Tensor again = cached_constant("tensor_tests constant a", Device::cpu(), make);
+  CHECK(made == 1);
+  CHECK(again.raw_data() == first.raw_data());
+  const Tensor other = cached_constant("tensor_tests constant b", Device::cpu(), make);
+  CHECK(made == 2);
+  CHECK(other.raw_data() != first.raw_data());
+  CHECK(values(other) == std::vector<double>{1, 2, 3});
 }
 
 TEST_CASE("freed storage is cached by size and reused") {

@@ -57,13 +57,23 @@ void axis_map_scatter_add_typed(const AxisMapIndexing& index, const std::int64_t
   });
 }
 
+// Records a failed index check; every thread of a kernel writes the same id, and kernels run in order, so
+// the slot keeps the first failing kernel's.
+DPHYS_HOST_DEVICE inline void report_failure(IndexCheck check) {
+  if (*check.slot == 0) *check.slot = check.id;
+}
+
+// One index per element (gather), or a 1-D index along the middle axis shared by every outer and inner
+// position (index_select).
 template <class T>
-void gather_typed(std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner, const T* x,
-                  const std::int64_t* index, T* out, std::int64_t* failed) {
-  for_each("gather", outer * n_index * inner, [=] DPHYS_HOST_DEVICE(std::int64_t at) {
-    const std::int64_t a = at / (n_index * inner), b = at % inner, k = index[at];
+void gather_typed(const char* kernel, std::int64_t outer, std::int64_t n_x, std::int64_t n_index,
+                  std::int64_t inner, const T* x, const std::int64_t* index, bool one_dimensional_index,
+                  T* out, IndexCheck check) {
+  for_each(kernel, outer * n_index * inner, [=] DPHYS_HOST_DEVICE(std::int64_t at) {
+    const std::int64_t a = at / (n_index * inner), b = at % inner;
+    const std::int64_t k = index[one_dimensional_index ? (at / inner) % n_index : at];
     if (k < 0 || k >= n_x) {
-      *failed = 1;
+      report_failure(check);
       out[at] = T(0);
       return;
     }
@@ -73,11 +83,11 @@ void gather_typed(std::int64_t outer, std::int64_t n_x, std::int64_t n_index, st
 
 template <class T>
 void scatter_add_typed(std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
-                       const T* src, const std::int64_t* index, T* out, std::int64_t* failed) {
+                       const T* src, const std::int64_t* index, T* out, IndexCheck check) {
   for_each("scatter_add", outer * n_index * inner, [=] DPHYS_HOST_DEVICE(std::int64_t at) {
     const std::int64_t a = at / (n_index * inner), b = at % inner, k = index[at];
     if (k < 0 || k >= n_x) {
-      *failed = 1;
+      report_failure(check);
       return;
     }
     atomic_add(out + (a * n_x + k) * inner + b, src[at]);
@@ -87,28 +97,30 @@ void scatter_add_typed(std::int64_t outer, std::int64_t n_x, std::int64_t n_inde
 }  // namespace
 
 void gather_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
-                 const void* x, const std::int64_t* index, void* out, std::int64_t* failed) {
+                 const void* x, const std::int64_t* index, bool one_dimensional_index, void* out,
+                 IndexCheck check) {
+  const char* kernel = one_dimensional_index ? "index_select" : "gather";
   switch (dtype) {
     case DType::f32:
-      return gather_typed(outer, n_x, n_index, inner, static_cast<const float*>(x), index,
-                          static_cast<float*>(out), failed);
+      return gather_typed(kernel, outer, n_x, n_index, inner, static_cast<const float*>(x), index,
+                          one_dimensional_index, static_cast<float*>(out), check);
     case DType::f64:
-      return gather_typed(outer, n_x, n_index, inner, static_cast<const double*>(x), index,
-                          static_cast<double*>(out), failed);
+      return gather_typed(kernel, outer, n_x, n_index, inner, static_cast<const double*>(x), index,
+                          one_dimensional_index, static_cast<double*>(out), check);
     default:
-      return gather_typed(outer, n_x, n_index, inner, static_cast<const std::int64_t*>(x), index,
-                          static_cast<std::int64_t*>(out), failed);
+      return gather_typed(kernel, outer, n_x, n_index, inner, static_cast<const std::int64_t*>(x), index,
+                          one_dimensional_index, static_cast<std::int64_t*>(out), check);
   }
 }
 
 void scatter_add_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index,
                       std::int64_t inner, const void* src, const std::int64_t* index, void* out,
-                      std::int64_t* failed) {
+                      IndexCheck check) {
   if (dtype == DType::f32)
     return scatter_add_typed(outer, n_x, n_index, inner, static_cast<const float*>(src), index,
-                             static_cast<float*>(out), failed);
+                             static_cast<float*>(out), check);
   scatter_add_typed(outer, n_x, n_index, inner, static_cast<const double*>(src), index,
-                    static_cast<double*>(out), failed);
+                    static_cast<double*>(out), check);
 }
 
 void strided_copy(std::size_t element_size, const Indexing<2>& index, const void* in, void* out) {

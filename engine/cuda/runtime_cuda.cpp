@@ -35,7 +35,10 @@ int cuda_device_count() {
 
 bool cuda_available() { return cuda_device_count() > 0; }
 bool cuda_is_emulated() { return false; }
-void cuda_synchronize() { check_cuda(cudaDeviceSynchronize(), "cuda_synchronize"); }
+void cuda_synchronize() {
+  check_cuda(cudaDeviceSynchronize(), "cuda_synchronize");
+  device_memory::raise_failed_checks();
+}
 
 namespace device_kernel {
 
@@ -82,12 +85,6 @@ BlockCache& block_cache() {
   return *instance;
 }
 
-}  // namespace device_runtime
-
-namespace device_memory {
-
-using device_runtime::check_device;
-
 void copy(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes) {
   if (bytes == 0) return;
   if (dst_device.is_cpu() && src_device.is_cpu()) {  // host clones must not need a driver
@@ -99,6 +96,6 @@ void copy(void* dst, Device dst_device, const void* src, Device src_device, std:
   check_cuda(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault), "copy between devices");
 }
 
-}  // namespace device_memory
+}  // namespace device_runtime
 
 }  // namespace dphys

@@ -14,7 +14,7 @@ namespace dphys {
 int cuda_device_count() { return DPHYS_CUDA_EMULATION ? 1 : 0; }
 bool cuda_available() { return cuda_device_count() > 0; }
 bool cuda_is_emulated() { return DPHYS_CUDA_EMULATION; }
-void cuda_synchronize() {}
+void cuda_synchronize() { device_memory::raise_failed_checks(); }
 
 namespace device_runtime {
 
@@ -37,18 +37,12 @@ BlockCache& block_cache() {
   return *instance;
 }
 
-}  // namespace device_runtime
-
-namespace device_memory {
-
-using device_runtime::check_device;
-
 void copy(void* dst, Device dst_device, const void* src, Device src_device, std::size_t bytes) {
   if (!dst_device.is_cpu()) check_device(dst_device);
   if (!src_device.is_cpu()) check_device(src_device);
   if (bytes > 0) std::memcpy(dst, src, bytes);
 }
 
-}  // namespace device_memory
+}  // namespace device_runtime
 
 }  // namespace dphys

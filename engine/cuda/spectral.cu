@@ -18,7 +18,20 @@ void real_to_complex_typed(std::int64_t n, const T* x, T* out) {
   });
 }
 
+template <class T>
+void conjugate_typed(std::int64_t n, const T* x, T* out) {
+  for_each("conj", n, [=] DPHYS_HOST_DEVICE(std::int64_t i) {
+    out[2 * i] = x[2 * i];
+    out[2 * i + 1] = -x[2 * i + 1];
+  });
+}
+
 }  // namespace
+
+void conjugate(DType real, std::int64_t n, const void* x, void* out) {
+  if (real == DType::f32) return conjugate_typed(n, static_cast<const float*>(x), static_cast<float*>(out));
+  conjugate_typed(n, static_cast<const double*>(x), static_cast<double*>(out));
+}
 
 void real_to_complex(DType real, std::int64_t n, const void* x, void* out) {
   if (real == DType::f32)
