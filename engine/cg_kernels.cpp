@@ -42,58 +42,66 @@ void check_like(const char* op, const Tensor& a, const Tensor& b) {
               dtype_name(b.dtype()), shape_str(b.shape()));
 }
 
-// Per-example coefficients as an f64 array on `device`.
-Tensor upload(const std::vector<double>& values, Device device) {
-  return from_vector(values, {static_cast<std::int64_t>(values.size())}, DType::f64).to(device);
+// A per-example coefficient array: f64 [batch] on the vectors' device.
+void check_coefficients(const char* op, const Tensor& coefficients, const Tensor& like, std::int64_t batch) {
+  DPHYS_CHECK(coefficients.dtype() == DType::f64 && coefficients.shape() == Shape{batch} &&
+                  coefficients.device() == like.device(),
+              "{}: coefficients must be f64 [{}] on {}, got {} {} on {}", op, batch, like.device().str(),
+              dtype_name(coefficients.dtype()), shape_str(coefficients.shape()), coefficients.device().str());
+}
+
+// Per-example sums computed on the host, as the f64 [batch] tensor the API returns.
+Tensor host_sums(const std::vector<double>& sums) {
+  return from_vector(sums, {static_cast<std::int64_t>(sums.size())}, DType::f64);
 }
 
 }  // namespace
 
-std::vector<double> batched_dot(const Tensor& a, const Tensor& b) {
+Tensor batched_dot(const Tensor& a, const Tensor& b) {
   check_like("batched_dot", a, b);
+  const Layout l(a);
   if (!a.device().is_cpu()) {
     check_device_dtype("batched_dot", a);
-    const Layout l(a);
-    const Tensor sums = Tensor::empty({l.batch}, DType::f64, a.device());
+    Tensor sums = Tensor::empty({l.batch}, DType::f64, a.device());
     device_kernel::batched_dot(a.dtype(), l.batch, l.per_example, device_address(a), device_address(b),
                                device_data<double>(sums));
-    return sums.to_vector<double>();
+    return sums;
   }
   return dispatch_real(a.dtype(), "batched_dot", [&](auto t) {
     using T = decltype(t);
     const T* pa = a.data<T>();
     const T* pb = b.data<T>();
-    return chunked_sum(Layout(a), [&](std::int64_t, std::int64_t begin, std::int64_t end) {
+    return host_sums(chunked_sum(l, [&](std::int64_t, std::int64_t begin, std::int64_t end) {
       double acc = 0.0;
       for (std::int64_t i = begin; i < end; ++i) acc += static_cast<double>(pa[i]) * pb[i];
       return acc;
-    });
+    }));
   });
 }
 
-std::vector<double> cg_update(const Tensor& x, const Tensor& r, const Tensor& z, const Tensor& p,
-                              const Tensor& ap, const std::vector<double>& alpha, const Tensor& diagonal) {
+Tensor cg_update(const Tensor& x, const Tensor& r, const Tensor& z, const Tensor& p, const Tensor& ap,
+                 const Tensor& alpha, const Tensor& diagonal) {
   for (const Tensor* t : {&r, &z, &p, &ap}) check_like("cg_update", x, *t);
   if (diagonal.defined()) check_like("cg_update", x, diagonal);
   const Layout l(x);
-  DPHYS_CHECK(static_cast<std::int64_t>(alpha.size()) == l.batch,
-              "cg_update: {} step sizes for a batch of {}", alpha.size(), l.batch);
+  check_coefficients("cg_update", alpha, x, l.batch);
   if (!x.device().is_cpu()) {
     check_device_dtype("cg_update", x);
-    const Tensor sums = Tensor::empty({l.batch}, DType::f64, x.device());
+    Tensor sums = Tensor::empty({l.batch}, DType::f64, x.device());
     device_kernel::cg_update(
         x.dtype(), l.batch, l.per_example, device_address(x), device_address(r), device_address(z),
-        device_address(p), device_address(ap), device_data<double>(upload(alpha, x.device())),
+        device_address(p), device_address(ap), device_data<double>(alpha),
         diagonal.defined() ? device_address(diagonal) : nullptr, device_data<double>(sums));
-    return sums.to_vector<double>();
+    return sums;
   }
+  const double* step = alpha.data<double>();
   return dispatch_real(x.dtype(), "cg_update", [&](auto t) {
     using T = decltype(t);
     T *px = x.data<T>(), *pr = r.data<T>(), *pz = z.data<T>();
     const T *pp = p.data<T>(), *pap = ap.data<T>();
     const T* pd = diagonal.defined() ? diagonal.data<T>() : nullptr;
-    return chunked_sum(l, [&](std::int64_t b, std::int64_t begin, std::int64_t end) {
-      const T a = static_cast<T>(alpha[b]);
+    return host_sums(chunked_sum(l, [&](std::int64_t b, std::int64_t begin, std::int64_t end) {
+      const T a = static_cast<T>(step[b]);
       double acc = 0.0;
       for (std::int64_t i = begin; i < end; ++i) {
         px[i] += a * pp[i];
@@ -104,27 +112,26 @@ std::vector<double> cg_update(const Tensor& x, const Tensor& r, const Tensor& z,
         acc += static_cast<double>(ri) * zi;
       }
       return acc;
-    });
+    }));
   });
 }
 
-void cg_direction(const Tensor& p, const Tensor& z, const std::vector<double>& beta) {
+void cg_direction(const Tensor& p, const Tensor& z, const Tensor& beta) {
   check_like("cg_direction", p, z);
   const Layout l(p);
-  DPHYS_CHECK(static_cast<std::int64_t>(beta.size()) == l.batch,
-              "cg_direction: {} coefficients for a batch of {}", beta.size(), l.batch);
+  check_coefficients("cg_direction", beta, p, l.batch);
   if (!p.device().is_cpu()) {
     check_device_dtype("cg_direction", p);
-    const Tensor coefficients = upload(beta, p.device());
     return device_kernel::cg_direction(p.dtype(), l.batch, l.per_example, device_address(p),
-                                       device_address(z), device_data<double>(coefficients));
+                                       device_address(z), device_data<double>(beta));
   }
+  const double* coefficient = beta.data<double>();
   dispatch_real(p.dtype(), "cg_direction", [&](auto t) {
     using T = decltype(t);
     T* pp = p.data<T>();
     const T* pz = z.data<T>();
     chunked_sum(l, [&](std::int64_t b, std::int64_t begin, std::int64_t end) {
-      const T s = static_cast<T>(beta[b]);
+      const T s = static_cast<T>(coefficient[b]);
       for (std::int64_t i = begin; i < end; ++i) pp[i] = pz[i] + s * pp[i];
       return 0.0;
     });

@@ -6,6 +6,8 @@
 #include "autodiff/ops.h"
 #include "autodiff/transforms.h"
 #include "engine/cg_kernels.h"
+#include "engine/device_dispatch.h"
+#include "solvers/cg_control.h"
 
 namespace dphys {
 
@@ -26,6 +28,40 @@ void check_finite(const char* what, const Tensor& x) {
   const Tensor bad = sum(ne(x, x)) + sum(eq(abs(x), scalar(INFINITY, x.dtype(), x.device())));
   DPHYS_CHECK(bad.item() == 0.0, "conjugate_gradient: {} of shape {} contains NaN or Inf", what,
               shape_str(x.shape()));
+}
+
+// The host's copy of the record's rows (cg_control::Row), [kRows, batch].
+struct HostRecord {
+  const double* rows;
+  std::int64_t batch;
+  double at(cg_control::Row row, std::int64_t example) const { return rows[row * batch + example]; }
+};
+
+bool any_active(const Tensor& host_record) {
+  const HostRecord s{host_record.data<double>(), host_record.shape()[1]};
+  for (std::int64_t i = 0; i < s.batch; ++i)
+    if (s.at(cg_control::active, i) != 0.0) return true;
+  return false;
+}
+
+// Raises the earliest failure in the record: a residual that is not finite, or pᵀAp ≤ 0 (which CG meets in
+// the same iteration after the residual check), the lowest example first.
+void raise_failure(const Tensor& host_record) {
+  const HostRecord s{host_record.data<double>(), host_record.shape()[1]};
+  std::int64_t first = -1;
+  const auto order = [&](std::int64_t i) {
+    return 2 * s.at(cg_control::failure_iteration, i) + s.at(cg_control::failure, i);
+  };
+  for (std::int64_t i = 0; i < s.batch; ++i)
+    if (s.at(cg_control::failure, i) != cg_control::none && (first < 0 || order(i) < order(first))) first = i;
+  if (first < 0) return;
+  const int iteration = static_cast<int>(s.at(cg_control::failure_iteration, first));
+  DPHYS_CHECK(s.at(cg_control::failure, first) != cg_control::residual_not_finite,
+              "conjugate_gradient: the residual of example {} became NaN or Inf after {} "
+              "iterations; is the operator symmetric positive definite?",
+              first, iteration);
+  fail("conjugate_gradient: example {} has pᵀAp = {} at iteration {}; the operator is not positive definite",
+       first, s.at(cg_control::failure_value, first), iteration);
 }
 
 }  // namespace
@@ -57,54 +93,49 @@ CgResult conjugate_gradient(const LinearOperator& a, const Tensor& b, const Tens
   const Tensor r = x0.defined() ? rhs - project(a(x)) : rhs.clone();
   const Tensor z = diagonal.defined() ? r / diagonal : r;  // without a preconditioner z is r itself
   const Tensor p = z.clone();
-  std::vector<double> rz = kernel::batched_dot(r, z);
-  const auto residual_norms = [&] {
-    std::vector<double> norms = diagonal.defined() ? kernel::batched_dot(r, r) : rz;
-    for (double& n : norms) n = std::sqrt(n);
-    return norms;
-  };
   const std::int64_t batch = b.shape()[0];
-  std::vector<double> b_norm = kernel::batched_dot(rhs, rhs);
-  for (double& n : b_norm) n = std::sqrt(n);
-  CgResult result;
-  result.iterations.assign(batch, 0);
-  result.converged.assign(batch, false);
-  result.residual.assign(batch, 0.0);
-  std::vector<bool> active(batch, true);
-  std::vector<double> alpha(batch), beta(batch);
-
+  // The per-example scalars live beside the vectors (solvers/cg_control.h).
+  const Tensor record = Tensor::empty({cg_control::kRows, batch}, DType::f64, b.device());
+  const Tensor rz = Tensor::empty({batch}, DType::f64, b.device()), alpha = zeros_like(rz),
+               beta = zeros_like(rz);
+  const cg_control::Record s{device_data<double>(record), device_data<double>(rz), device_data<double>(alpha),
+                             device_data<double>(beta), batch};
+  const auto run = [&](cg_control::Phase phase, const Tensor& values, int iteration,
+                       const Tensor& second = Tensor()) {
+    const double* v = device_data<double>(values);
+    const double* w = second.defined() ? device_data<double>(second) : nullptr;
+    if (!record.device().is_cpu())
+      return device_kernel::cg_control(phase, s, v, w, iteration, options.abs_tol, options.rel_tol);
+    for (std::int64_t i = 0; i < batch; ++i)
+      cg_control::run(phase, s, i, v, w, iteration, options.abs_tol, options.rel_tol);
+  };
+  run(cg_control::Phase::start, kernel::batched_dot(rhs, rhs), 0, kernel::batched_dot(r, z));
+  // The host reads the record to decide whether to stop. On the CPU that is free; on a device it waits for
+  // the device, so it reads at the first iterations (warm starts converge early) and then every 4th: at
+  // most 3 iterations more than needed, in which finished examples take zero steps.
+  const auto read_now = [&](int iteration) {
+    return record.device().is_cpu() || iteration < 4 || iteration % 4 == 0 ||
+           iteration >= options.max_iterations;
+  };
+  Tensor read;
   for (int iteration = 0;; ++iteration) {
-    const std::vector<double> r_norm = residual_norms();
-    bool any_active = false;
-    for (std::int64_t i = 0; i < batch; ++i) {
-      DPHYS_CHECK(std::isfinite(r_norm[i]),
-                  "conjugate_gradient: the residual of example {} became NaN or Inf after {} "
-                  "iterations; is the operator symmetric positive definite?",
-                  i, iteration);
-      result.residual[i] = r_norm[i];
-      if (!active[i]) continue;
-      result.iterations[i] = iteration;
-      if (r_norm[i] <= std::max(options.abs_tol, options.rel_tol * b_norm[i])) {
-        result.converged[i] = true;
-        active[i] = false;
-      } else {
-        any_active = true;
-      }
+    run(cg_control::Phase::check_residual, diagonal.defined() ? kernel::batched_dot(r, r) : rz, iteration);
+    if (read_now(iteration)) {
+      read = record.to(Device::cpu());
+      raise_failure(read);
+      if (!any_active(read) || iteration >= options.max_iterations) break;
     }
-    if (!any_active || iteration >= options.max_iterations) break;
     const Tensor ap = project(a(p));
-    const std::vector<double> curvature = kernel::batched_dot(p, ap);
-    for (std::int64_t i = 0; i < batch; ++i) {
-      DPHYS_CHECK(!active[i] || curvature[i] > 0,
-                  "conjugate_gradient: example {} has pᵀAp = {} at iteration {}; the "
-                  "operator is not positive definite",
-                  i, curvature[i], iteration);
-      alpha[i] = active[i] ? rz[i] / curvature[i] : 0.0;  // finished examples take zero steps
-    }
-    const std::vector<double> rz_next = kernel::cg_update(x, r, z, p, ap, alpha, diagonal);
-    for (std::int64_t i = 0; i < batch; ++i) beta[i] = active[i] ? rz_next[i] / rz[i] : 0.0;
+    run(cg_control::Phase::step_size, kernel::batched_dot(p, ap), iteration);
+    run(cg_control::Phase::direction, kernel::cg_update(x, r, z, p, ap, alpha, diagonal), iteration);
     kernel::cg_direction(p, z, beta);
-    rz = rz_next;
+  }
+  CgResult result;
+  const HostRecord final_record{read.data<double>(), batch};
+  for (std::int64_t i = 0; i < batch; ++i) {
+    result.iterations.push_back(static_cast<int>(final_record.at(cg_control::iterations, i)));
+    result.converged.push_back(final_record.at(cg_control::converged, i) != 0.0);
+    result.residual.push_back(final_record.at(cg_control::residual, i));
   }
   if (options.strict && !result.all_converged()) {
     std::vector<std::int64_t> failed;

@@ -359,10 +359,7 @@ TEST_CASE("device CG kernels and a differentiable CG solve agree with the CPU") 
   if (!cuda_device_present()) return;
   for (DType dtype : {DType::f32, DType::f64}) {
     const Tensor a = random_tensor({3, 40}, dtype, 100), b = random_tensor({3, 40}, dtype, 101);
-    const std::vector<double> dots = kernel::batched_dot(a.to(gpu), b.to(gpu));
-    const std::vector<double> want = kernel::batched_dot(a, b);
-    REQUIRE(dots.size() == 3);
-    for (int e = 0; e < 3; ++e) CHECK(dots[e] == doctest::Approx(want[e]).epsilon(1e-12));
+    check_agrees(kernel::batched_dot(a.to(gpu), b.to(gpu)), kernel::batched_dot(a, b), 1e-12);
 
     // The fused update, run on copies of the same state on both devices.
     std::vector<Tensor> cpu_state, device_state;
@@ -371,15 +368,58 @@ TEST_CASE("device CG kernels and a differentiable CG solve agree with the CPU") 
       device_state.push_back(cpu_state.back().to(gpu));
     }
     const Tensor diagonal = random_tensor({3, 40}, dtype, 107, 1.0, 2.0);
-    const std::vector<double> alpha{0.5, -1.0, 2.0}, beta{0.25, 0.0, 3.0};
-    const auto cpu_rz = kernel::cg_update(cpu_state[0], cpu_state[1], cpu_state[2], cpu_state[3],
-                                          cpu_state[4], alpha, diagonal);
-    const auto device_rz = kernel::cg_update(device_state[0], device_state[1], device_state[2],
-                                             device_state[3], device_state[4], alpha, diagonal.to(gpu));
-    for (int e = 0; e < 3; ++e) CHECK(device_rz[e] == doctest::Approx(cpu_rz[e]).epsilon(1e-10));
+    const Tensor alpha = from_vector({0.5, -1.0, 2.0}, {3}, DType::f64),
+                 beta = from_vector({0.25, 0.0, 3.0}, {3}, DType::f64);
+    const Tensor cpu_rz = kernel::cg_update(cpu_state[0], cpu_state[1], cpu_state[2], cpu_state[3],
+                                            cpu_state[4], alpha, diagonal);
+    const Tensor device_rz =
+        kernel::cg_update(device_state[0], device_state[1], device_state[2], device_state[3], device_state[4],
+                          alpha.to(gpu), diagonal.to(gpu));
+    check_agrees(device_rz, cpu_rz, 1e-10);
     kernel::cg_direction(cpu_state[3], cpu_state[2], beta);
-    kernel::cg_direction(device_state[3], device_state[2], beta);
+    kernel::cg_direction(device_state[3], device_state[2], beta.to(gpu));
     for (int k = 0; k < 4; ++k) check_agrees(device_state[k], cpu_state[k], tolerance(dtype));
+  }
+
+  // The solve's per-example record (iterations, convergence, residuals) equals the CPU's, though the device
+  // path reads it only every few iterations; so does the error for an operator that is not definite.
+  {
+    const Tensor c = random_tensor({3, 6, 6}, DType::f64, 108, 0.0, 1.0);
+    const Tensor b = concat({zeros({1, 6, 6}, DType::f64), random_tensor({2, 6, 6}, DType::f64, 109)}, 0);
+    const auto solve = [](const Tensor& c, const Tensor& b, const Tensor& x0, int max_iterations) {
+      CgOptions options;
+      options.rel_tol = 1e-12;
+      options.max_iterations = max_iterations;
+      const LinearOperator op = [&c](const Tensor& x) {
+        return c * x - laplacian(x, 2, 1.0, 1.0, Boundary::dirichlet);
+      };
+      return conjugate_gradient(op, b, x0, options);
+    };
+    for (const int max_iterations : {3, 7, 1000}) {
+      CAPTURE(max_iterations);
+      const CgResult on_cpu = solve(c, b, Tensor(), max_iterations);
+      const CgResult on_device = solve(c.to(gpu), b.to(gpu), Tensor(), max_iterations);
+      CHECK(on_device.iterations == on_cpu.iterations);
+      CHECK(on_device.converged == on_cpu.converged);
+      for (int e = 0; e < 3; ++e)
+        CHECK(on_device.residual[e] == doctest::Approx(on_cpu.residual[e]).epsilon(1e-9));
+      check_agrees(on_device.x, on_cpu.x, 1e-12);
+      const CgResult warm_cpu = solve(c, b, on_cpu.x, 1000);
+      const CgResult warm_device = solve(c.to(gpu), b.to(gpu), on_device.x, 1000);
+      CHECK(warm_device.iterations == warm_cpu.iterations);
+    }
+    const Tensor indefinite = from_vector({1.0, -2.0, 1.0}, {3, 1, 1}, DType::f64);
+    const auto scale = [](const Tensor& factor) { return [factor](const Tensor& x) { return factor * x; }; };
+    for (const Device device : {Device::cpu(), gpu}) {
+      const std::string message =
+          error_message([&] { conjugate_gradient(scale(indefinite.to(device)), b.to(device)); });
+      // In its first iteration p = b, so pᵀAp = −2‖b₁‖².
+      const std::string prefix = "example 1 has pᵀAp = ";
+      REQUIRE(contains(message, prefix));
+      const double curvature = std::stod(message.substr(message.find(prefix) + prefix.size()));
+      CHECK(curvature == doctest::Approx(-2.0 * sum(square(slice(b, 0, 1, 2))).item()).epsilon(1e-12));
+      CHECK(contains(message, "at iteration 0; the operator is not positive definite"));
+    }
   }
 
   // x = A(c)⁻¹ b for A = the Dirichlet weighted Poisson operator + c, and the gradient with respect to b and

@@ -7,6 +7,7 @@
 #include "nn/architectures.h"
 #include "optim/adam.h"
 #include "optim/trainers.h"
+#include "solvers/cg_control.h"
 #include "solvers/fluid_masks.h"
 #include "solvers/fluid_step.h"
 #include "solvers/heat.h"
@@ -157,9 +158,10 @@ TEST_CASE("a fluid step with obstacles on the device copies only per-example sca
     const FluidState end = fluid_rollout({{vx, vy}, marker, Tensor()}, setup, 2);
     backward(sum(square(end.velocity.x_faces)) + sum(end.marker));
   });
-  // Each CG iteration reads its per-example dot products and sends back the per-example step sizes; the
-  // advection checks its velocities once per call. No field travels.
-  const std::size_t per_example_scalars = batch * sizeof(double);
-  CHECK(counts.host_to_device_bytes <= per_example_scalars * static_cast<std::size_t>(counts.host_to_device));
-  CHECK(counts.device_to_host_bytes <= per_example_scalars * static_cast<std::size_t>(counts.device_to_host));
+  // CG's per-example scalars stay on the device; the host reads their record now and then to decide whether
+  // to stop (solvers/cg_control.h), and the advection checks its velocities once per call. No field travels.
+  CHECK(counts.host_to_device == 0);
+  const std::size_t record_bytes = cg_control::kRows * batch * sizeof(double);
+  CHECK(counts.device_to_host_bytes <= record_bytes * static_cast<std::size_t>(counts.device_to_host));
+  MESSAGE("a 2-step fluid gradient read the device " << counts.device_to_host << " times");
 }

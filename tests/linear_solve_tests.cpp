@@ -129,6 +129,17 @@ TEST_CASE("non-convergence is reported per example, strict mode raises, NaN inpu
   CHECK(contains(message, "NaN"));
 }
 
+TEST_CASE("an operator that is not positive definite is an error naming the example and the iteration") {
+  Generator gen(5);
+  const Tensor b = normal({3, 4, 4}, 0, 1, gen, DType::f64);
+  // A = c·I per example, with c = 1, −2, 1: example 1 meets pᵀAp < 0 in its first iteration.
+  const Tensor c = from_vector({1.0, -2.0, 1.0}, {3, 1, 1}, DType::f64);
+  const std::string message =
+      error_message([&] { conjugate_gradient([&](const Tensor& x) { return c * x; }, b); });
+  CHECK(contains(message, "example 1 has pᵀAp = -"));
+  CHECK(contains(message, "at iteration 0; the operator is not positive definite"));
+}
+
 TEST_CASE(
     "linear_solve: one recorded node, gradients in b and in the operator's parameters match finite "
     "differences") {
