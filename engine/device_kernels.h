@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "engine/dtype.h"
+#include "engine/host_device.h"
 #include "engine/op_kinds.h"
 
 namespace dphys::device_kernel {
@@ -62,11 +63,15 @@ void axis_map_gather(DType dtype, const AxisMapIndexing& index, const std::int64
 void axis_map_scatter_add(DType dtype, const AxisMapIndexing& index, const std::int64_t* maps, const void* g,
                           void* out);
 
-// Where a kernel that finds an index out of range writes `id`, if the slot is still 0
-// (device_memory::DeferredCheck).
-struct IndexCheck {
+// A check inside a kernel that does not make the host wait (device_memory::DeferredCheck): a thread that
+// finds bad input calls fail(), which writes `id` into the slot if it is still 0. Every thread of a launch
+// writes the same id and launches run in order, so the slot keeps the first failing launch's.
+struct KernelCheck {
   std::int64_t* slot;
   std::int64_t id;
+  DPHYS_HOST_DEVICE void fail() const {
+    if (*slot == 0) *slot = id;
+  }
 };
 
 // Along the middle axis of [outer, ·, inner] views: out[a, k, b] = x[a, index[a, k, b], b] (gather; with
@@ -74,10 +79,10 @@ struct IndexCheck {
 // (scatter_add, atomically). An index outside [0, n_x) fails `check`; gather writes 0 there.
 void gather_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
                  const void* x, const std::int64_t* index, bool one_dimensional_index, void* out,
-                 IndexCheck check);
+                 KernelCheck check);
 void scatter_add_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index,
                       std::int64_t inner, const void* src, const std::int64_t* index, void* out,
-                      IndexCheck check);
+                      KernelCheck check);
 
 // Reduces the middle axis of x viewed as [outer, n, inner]; f32 sums accumulate in f64, NaN propagates
 // through max and min.

@@ -6,6 +6,7 @@
 
 #include "engine/creation.h"
 #include "engine/device_dispatch.h"
+#include "engine/device_memory.h"
 #include "engine/dispatch.h"
 #include "engine/elementwise.h"
 #include "engine/parallel.h"
@@ -84,11 +85,19 @@ bool advect_adjoint_example(const advection_point::Example<T>& e, bool mac_corma
   return true;
 }
 
-void raise_blown_up(const Tensor& q) {
-  fail(
+std::string blown_up_message(const Tensor& q) {
+  return fmt::format(
       "advect: a traced sample position is NaN, Inf or more than 2^52 cells away (field {}); did the "
       "velocity blow up?",
       shape_str(q.shape()));
+}
+
+void raise_blown_up(const Tensor& q) { fail("{}", blown_up_message(q)); }
+
+// On a device the check does not wait: a blown-up trace raises at the next read from the device.
+device_kernel::KernelCheck blown_up_check(const Tensor& q) {
+  const device_memory::DeferredCheck check = device_memory::deferred_check(q.device(), blown_up_message(q));
+  return {check.slot, check.id};
 }
 
 device_kernel::AdvectionGeometry device_geometry(const Tensor& q, Staggering staggering,
@@ -106,20 +115,17 @@ device_kernel::AdvectionGeometry device_geometry(const Tensor& q, Staggering sta
           q.shape()[0]};
 }
 
-// advect on q's device; false if a traced position was not finite.
-bool advect_on_device(const Tensor& q, Staggering staggering, const StaggeredField& velocity,
+void advect_on_device(const Tensor& q, Staggering staggering, const StaggeredField& velocity,
                       const Grid2D& grid, double dt, const AdvectionOptions& options, const Tensor& out) {
   const auto geometry = device_geometry(q, staggering, velocity, grid, dt, options);
   const Tensor v0 = Tensor::empty({2 * q.numel()}, DType::f64, q.device());
   const Tensor sl = Tensor::empty({q.numel()}, DType::f64, q.device());
-  const Tensor failed = zeros({1}, DType::i64, q.device());
   device_kernel::advect(q.dtype(), geometry, device_address(q), device_address(velocity.x_faces),
                         device_address(velocity.y_faces), device_data<double>(v0), device_data<double>(sl),
-                        device_address(out), device_data<std::int64_t>(failed));
-  return failed.item() == 0;
+                        device_address(out), blown_up_check(q));
 }
 
-bool advect_adjoint_on_device(const Tensor& cotangent, const Tensor& q, Staggering staggering,
+void advect_adjoint_on_device(const Tensor& cotangent, const Tensor& q, Staggering staggering,
                               const StaggeredField& velocity, const Grid2D& grid, double dt,
                               const AdvectionOptions& options, const std::array<Tensor, 3>& bars) {
   const auto geometry = device_geometry(q, staggering, velocity, grid, dt, options);
@@ -128,13 +134,11 @@ bool advect_adjoint_on_device(const Tensor& cotangent, const Tensor& q, Staggeri
   const Tensor sl = Tensor::empty({q.numel()}, DType::f64, q.device());
   const Tensor v0_bar = zeros({2 * q.numel()}, DType::f64, q.device());
   const Tensor sl_bar = zeros({q.numel()}, DType::f64, q.device());
-  const Tensor failed = zeros({1}, DType::i64, q.device());
   device_kernel::advect_adjoint(
       q.dtype(), geometry, device_address(cotangent), device_address(q), device_address(velocity.x_faces),
       device_address(velocity.y_faces), device_data<double>(v0), device_data<double>(sl),
       device_data<double>(v0_bar), device_data<double>(sl_bar), device_data<double>(bars[0]),
-      device_data<double>(bars[1]), device_data<double>(bars[2]), device_data<std::int64_t>(failed));
-  return failed.item() == 0;
+      device_data<double>(bars[1]), device_data<double>(bars[2]), blown_up_check(q));
 }
 
 }  // namespace
@@ -145,7 +149,7 @@ Tensor advect(const Tensor& q, Staggering staggering, const StaggeredField& velo
   const bool mac_cormack = options.scheme == AdvectionScheme::mac_cormack;
   Tensor out = Tensor::empty(q.shape(), q.dtype(), q.device());
   if (!q.device().is_cpu()) {
-    if (!advect_on_device(q, staggering, velocity, grid, dt, options, out)) raise_blown_up(q);
+    advect_on_device(q, staggering, velocity, grid, dt, options, out);
     return out;
   }
   std::vector<char> ok(batch, 1);
@@ -175,8 +179,7 @@ std::array<Tensor, 3> advect_adjoint(const Tensor& g, const Tensor& q, Staggerin
                              zeros(velocity.y_faces.shape(), DType::f64, q.device())};
   const Tensor cotangent = cast(g, q.dtype());
   if (!q.device().is_cpu()) {
-    if (!advect_adjoint_on_device(cotangent, q, staggering, velocity, grid, dt, options, bars))
-      raise_blown_up(q);
+    advect_adjoint_on_device(cotangent, q, staggering, velocity, grid, dt, options, bars);
   } else {
     std::vector<char> ok(batch, 1);
     dispatch_real(q.dtype(), "advect_adjoint", [&](auto zero) {

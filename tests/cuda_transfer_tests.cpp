@@ -159,7 +159,7 @@ TEST_CASE("a fluid step with obstacles on the device copies only per-example sca
     backward(sum(square(end.velocity.x_faces)) + sum(end.marker));
   });
   // CG's per-example scalars stay on the device; the host reads their record now and then to decide whether
-  // to stop (solvers/cg_control.h), and the advection checks its velocities once per call. No field travels.
+  // to stop (solvers/cg_control.h) and checks each solve's inputs for NaN. No field travels.
   CHECK(counts.host_to_device == 0);
   const std::size_t record_bytes = cg_control::kRows * batch * sizeof(double);
   CHECK(counts.device_to_host_bytes <= record_bytes * static_cast<std::size_t>(counts.device_to_host));

@@ -57,23 +57,17 @@ void axis_map_scatter_add_typed(const AxisMapIndexing& index, const std::int64_t
   });
 }
 
-// Records a failed index check; every thread of a kernel writes the same id, and kernels run in order, so
-// the slot keeps the first failing kernel's.
-DPHYS_HOST_DEVICE inline void report_failure(IndexCheck check) {
-  if (*check.slot == 0) *check.slot = check.id;
-}
-
 // One index per element (gather), or a 1-D index along the middle axis shared by every outer and inner
 // position (index_select).
 template <class T>
 void gather_typed(const char* kernel, std::int64_t outer, std::int64_t n_x, std::int64_t n_index,
                   std::int64_t inner, const T* x, const std::int64_t* index, bool one_dimensional_index,
-                  T* out, IndexCheck check) {
+                  T* out, KernelCheck check) {
   for_each(kernel, outer * n_index * inner, [=] DPHYS_HOST_DEVICE(std::int64_t at) {
     const std::int64_t a = at / (n_index * inner), b = at % inner;
     const std::int64_t k = index[one_dimensional_index ? (at / inner) % n_index : at];
     if (k < 0 || k >= n_x) {
-      report_failure(check);
+      check.fail();
       out[at] = T(0);
       return;
     }
@@ -83,11 +77,11 @@ void gather_typed(const char* kernel, std::int64_t outer, std::int64_t n_x, std:
 
 template <class T>
 void scatter_add_typed(std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
-                       const T* src, const std::int64_t* index, T* out, IndexCheck check) {
+                       const T* src, const std::int64_t* index, T* out, KernelCheck check) {
   for_each("scatter_add", outer * n_index * inner, [=] DPHYS_HOST_DEVICE(std::int64_t at) {
     const std::int64_t a = at / (n_index * inner), b = at % inner, k = index[at];
     if (k < 0 || k >= n_x) {
-      report_failure(check);
+      check.fail();
       return;
     }
     atomic_add(out + (a * n_x + k) * inner + b, src[at]);
@@ -98,7 +92,7 @@ void scatter_add_typed(std::int64_t outer, std::int64_t n_x, std::int64_t n_inde
 
 void gather_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
                  const void* x, const std::int64_t* index, bool one_dimensional_index, void* out,
-                 IndexCheck check) {
+                 KernelCheck check) {
   const char* kernel = one_dimensional_index ? "index_select" : "gather";
   switch (dtype) {
     case DType::f32:
@@ -115,7 +109,7 @@ void gather_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t
 
 void scatter_add_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index,
                       std::int64_t inner, const void* src, const std::int64_t* index, void* out,
-                      IndexCheck check) {
+                      KernelCheck check) {
   if (dtype == DType::f32)
     return scatter_add_typed(outer, n_x, n_index, inner, static_cast<const float*>(src), index,
                              static_cast<float*>(out), check);
