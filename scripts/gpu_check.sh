@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU checks, run on the GPU machine from the repository root with third_party_headers/ carried (made by
 # scripts/gpu_headers.sh here). Builds the CUDA backend, then runs the stages asked for, in this order:
-#   tests  the device suites (cuda_tests, cuda_solver_tests, cuda_optim_tests): every op, solver and
-#          optimizer against the CPU;
+#   tests  the device suites (cuda_tests, cuda_solver_tests, cuda_optim_tests, cuda_transfer_tests): every
+#          op, solver and optimizer against the CPU, and the host-device copies of the hot paths;
 #   apps   each app's device case (sip_heat, sip_toy, pbdl_toy against their CPU runs), and the wall-clock
 #          per iteration of sip_heat (batch 128, SIP and Adam) on the GPU and on this machine's CPU;
 #   bench  bench_fluid and bench_hig_step beside their PyTorch twins, the device peak memory of the 56-step
@@ -23,7 +23,7 @@ export PYTHONUNBUFFERED=1
   2>&1 | tee "$out/device.txt"
 
 targets=()
-wants tests && targets+=(cuda_tests cuda_solver_tests cuda_optim_tests)
+wants tests && targets+=(cuda_tests cuda_solver_tests cuda_optim_tests cuda_transfer_tests)
 wants apps && targets+=(sip_heat sip_toy pbdl_toy sip_heat_app_tests sip_toy_app_tests pbdl_toy_app_tests)
 wants bench && targets+=(bench_fluid bench_hig_step bench_bfgs_ks)
 wants heat && targets+=(sip_heat)
@@ -37,7 +37,7 @@ echo "build: $(( $(date +%s) - start )) s"
 status=0
 if wants tests; then
   # Synchronous launches: a fault inside a kernel is reported under that kernel's name.
-  for suite in cuda_tests cuda_solver_tests cuda_optim_tests; do
+  for suite in cuda_tests cuda_solver_tests cuda_optim_tests cuda_transfer_tests; do
     DPHYS_CUDA_SYNC=1 timeout 300 "build-gpu/tests/$suite" 2>&1 | tee "$out/$suite.log" | tail -8 || status=1
   done
 fi
