@@ -93,6 +93,8 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index);
 Tensor gather(const Tensor& x, int axis, const Tensor& index);
 // base with src added at the positions index names along axis (index: i64, src's shape).
 Tensor scatter_add(const Tensor& base, int axis, const Tensor& index, const Tensor& src);
+// base with src[..., k, ...] added at index[k] along axis (index: 1-D i64): index_select's adjoint.
+Tensor index_add(const Tensor& base, int axis, const Tensor& index, const Tensor& src);
 
 enum class PadMode { constant, periodic, edge };
 // widths[d] = {before, after} for every axis d.

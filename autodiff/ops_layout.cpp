@@ -166,14 +166,10 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index) {
   Tensor out = kernel::index_select(x, axis, index);
   if (!needs_grad(x)) return out;
   axis = normalize_axis(axis, x.dim(), "index_select", x.shape());
-  return record(
-      "index_select", {x}, out, [axis, si = Saved(index), shape = x.shape()](const Tensor& g, const Tensor&) {
-        const Tensor& index = si.get();
-        Shape index_shape(g.dim(), 1);
-        index_shape[axis] = index.numel();
-        const Tensor expanded = kernel::broadcast_to(kernel::reshape(index, index_shape), g.shape());
-        return Grads{scatter_add(zeros(shape, g.dtype(), g.device()), axis, expanded, g)};
-      });
+  return record("index_select", {x}, out,
+                [axis, si = Saved(index), shape = x.shape()](const Tensor& g, const Tensor&) {
+                  return Grads{index_add(zeros(shape, g.dtype(), g.device()), axis, si.get(), g)};
+                });
 }
 
 Tensor gather(const Tensor& x, int axis, const Tensor& index) {
@@ -190,6 +186,14 @@ Tensor scatter_add(const Tensor& base, int axis, const Tensor& index, const Tens
   if (!needs_grad(base, src)) return out;
   return record("scatter_add", {base, src}, out, [axis, si = Saved(index)](const Tensor& g, const Tensor&) {
     return Grads{g, gather(g, axis, si.get())};
+  });
+}
+
+Tensor index_add(const Tensor& base, int axis, const Tensor& index, const Tensor& src) {
+  Tensor out = kernel::index_add(base, axis, index, src);
+  if (!needs_grad(base, src)) return out;
+  return record("index_add", {base, src}, out, [axis, si = Saved(index)](const Tensor& g, const Tensor&) {
+    return Grads{g, index_select(g, axis, si.get())};
   });
 }
 

@@ -74,15 +74,15 @@ struct KernelCheck {
   }
 };
 
-// Along the middle axis of [outer, ·, inner] views: out[a, k, b] = x[a, index[a, k, b], b] (gather; with
-// `one_dimensional_index`, index[k]: index_select) and out[a, index[a, k, b], b] += src[a, k, b]
-// (scatter_add, atomically). An index outside [0, n_x) fails `check`; gather writes 0 there.
+// Along the middle axis of [outer, ·, inner] views: out[a, k, b] = x[a, index[a, k, b], b] (gather) and
+// out[a, index[a, k, b], b] += src[a, k, b] (scatter_add, atomically). With `one_dimensional_index` the index
+// is index[k] (index_select and index_add). An index outside [0, n_x) fails `check`; gather writes 0 there.
 void gather_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
                  const void* x, const std::int64_t* index, bool one_dimensional_index, void* out,
                  KernelCheck check);
 void scatter_add_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index,
-                      std::int64_t inner, const void* src, const std::int64_t* index, void* out,
-                      KernelCheck check);
+                      std::int64_t inner, const void* src, const std::int64_t* index,
+                      bool one_dimensional_index, void* out, KernelCheck check);
 
 // Reduces the middle axis of x viewed as [outer, n, inner]; f32 sums accumulate in f64, NaN propagates
 // through max and min.

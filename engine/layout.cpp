@@ -10,6 +10,7 @@
 #include "engine/device_memory.h"
 #include "engine/dispatch.h"
 #include "engine/elementwise.h"
+#include "engine/parallel.h"
 
 namespace dphys::kernel {
 
@@ -396,7 +397,7 @@ Tensor scatter_add(const Tensor& base, int axis, const Tensor& index, const Tens
   if (!base.device().is_cpu()) {
     check_device_dtype("scatter_add", base);
     device_kernel::scatter_add_axis(base.dtype(), is.outer, os.n, is.n, is.inner, device_address(src),
-                                    device_data<std::int64_t>(index), device_address(out),
+                                    device_data<std::int64_t>(index), false, device_address(out),
                                     index_check("scatter_add", axis, base.shape(), base.device()));
     return out;
   }
@@ -412,6 +413,42 @@ Tensor scatter_add(const Tensor& base, int axis, const Tensor& index, const Tens
           check_index_range("scatter_add", idx[at], os.n, axis, base.shape());
           o[(a * os.n + idx[at]) * os.inner + b] += in[at];
         }
+  });
+  return out;
+}
+
+Tensor index_add(const Tensor& base, int axis, const Tensor& index, const Tensor& src) {
+  check_index_tensor("index_add", base, index);
+  check_same_device("index_add", base, src);
+  axis = normalize_axis(axis, base.dim(), "index_add", base.shape());
+  DPHYS_CHECK(index.dim() == 1 && src.dim() == base.dim() && index.numel() == src.shape()[axis],
+              "index_add: a 1-D index of {} entries for a source of shape {} along axis {}", index.numel(),
+              shape_str(src.shape()), axis);
+  DPHYS_CHECK(base.dtype() == src.dtype(), "index_add: dtypes {} and {} differ (shapes {} and {})",
+              dtype_name(base.dtype()), dtype_name(src.dtype()), shape_str(base.shape()),
+              shape_str(src.shape()));
+  check_same_but_axis("index_add", base.shape(), src.shape(), axis);
+  Tensor out = base.clone();
+  const AxisSplit os(base.shape(), axis), ss(src.shape(), axis);
+  if (!base.device().is_cpu()) {
+    check_device_dtype("index_add", base);
+    device_kernel::scatter_add_axis(base.dtype(), ss.outer, os.n, ss.n, ss.inner, device_address(src),
+                                    device_data<std::int64_t>(index), true, device_address(out),
+                                    index_check("index_add", axis, base.shape(), base.device()));
+    return out;
+  }
+  const std::int64_t* idx = index.data<std::int64_t>();
+  for (std::int64_t k = 0; k < ss.n; ++k) check_index_range("index_add", idx[k], os.n, axis, base.shape());
+  dispatch_floating(base.dtype(), "index_add", [&](auto t) {
+    using T = decltype(t);
+    const T* in = src.data<T>();
+    T* o = out.data<T>();
+    // Rows of `outer` are independent; within one, several k may name the same target.
+    parallel_for(ss.outer, ss.n * ss.inner, [&](std::int64_t a) {
+      for (std::int64_t k = 0; k < ss.n; ++k)
+        for (std::int64_t b = 0; b < ss.inner; ++b)
+          o[(a * os.n + idx[k]) * os.inner + b] += in[(a * ss.n + k) * ss.inner + b];
+    });
   });
   return out;
 }

@@ -26,5 +26,8 @@ Tensor index_select(const Tensor& x, int axis, const Tensor& index);
 Tensor gather(const Tensor& x, int axis, const Tensor& index);
 // out = base, then out[..., index[..., i, ...], ...] += src[..., i, ...] along axis; index has src's shape.
 Tensor scatter_add(const Tensor& base, int axis, const Tensor& index, const Tensor& src);
+// out = base, then out[..., index[k], ...] += src[..., k, ...] along axis, for a 1-D i64 index with
+// src.shape[axis] entries: index_select's adjoint, without scatter_add's index of src's full shape.
+Tensor index_add(const Tensor& base, int axis, const Tensor& index, const Tensor& src);
 
 }  // namespace dphys::kernel

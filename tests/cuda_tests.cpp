@@ -695,6 +695,8 @@ TEST_CASE("a small CNN's gradients (conv, pooling, upsampling, index ops) agree 
   const Tensor where_to = from_indices({0, 4, 4, 1, 2, 2, 2, 0, 3, 1, 0, 4}, {3, 4});
   check_op([](const std::vector<Tensor>& in) { return kernel::scatter_add(in[0], 1, in[1], in[2]); },
            {base, where_to, src}, 1e-15);
+  check_op([](const std::vector<Tensor>& in) { return kernel::index_add(in[0], 1, in[1], in[2]); },
+           {base, from_indices({4, 0, 4, 2}, {4}), src}, 1e-15);
 }
 
 TEST_CASE("an index out of range on the device raises at the next read from it, once, naming the op") {
@@ -711,6 +713,10 @@ TEST_CASE("an index out of range on the device raises at the next read from it, 
   CHECK(contains(message, "raised at the next read"));
   CHECK(std::isfinite(read(kernel::gather(base, 1, good))));  // reported once: later reads are clean
   CHECK(contains(error_message([&] { read(kernel::scatter_add(base, 1, bad, src)); }), "scatter_add"));
+  CHECK(contains(error_message([&] {
+                   read(kernel::index_add(base, 1, from_indices({0, 5}, {2}).to(gpu), src));
+                 }),
+                 "index_add: an index is out of range for axis 1"));
   CHECK(contains(error_message([&] {
                    read(kernel::index_select(base, 0, from_indices({2, 3}, {2}).to(gpu)));
                  }),

@@ -275,7 +275,7 @@ TEST_CASE("reshape shares storage; permute, transpose, slice") {
   CHECK(squeeze(unsqueeze(z, 2), -1).shape() == Shape{2, 3});
 }
 
-TEST_CASE("index_select, gather, scatter_add") {
+TEST_CASE("index_select, gather, scatter_add, index_add") {
   const Tensor x = f64({0, 1, 2, 3, 4, 5}, {2, 3});
   CHECK(values(index_select(x, 1, from_indices({2, 0, 2}, {3}))) == std::vector<double>{2, 0, 2, 5, 3, 5});
   CHECK(values(index_select(x, 0, from_indices({1}, {1}))) == std::vector<double>{3, 4, 5});
@@ -292,6 +292,13 @@ TEST_CASE("index_select, gather, scatter_add") {
   const Tensor s0 = scatter_add(base, 0, from_indices({1, 1, 1, 0}, {2, 2}), f64({1, 2, 3, 4}, {2, 2}));
   CHECK(values(s0) == std::vector<double>{1, 5, 5, 3});
   CHECK(values(base) == std::vector<double>{1, 1, 1, 1});
+  // index_add: source column k goes to column index[k]; repeated targets accumulate.
+  const Tensor added = index_add(base, 1, from_indices({1, 1, 0}, {3}), f64({1, 2, 3, 4, 5, 6}, {2, 3}));
+  CHECK(values(added) == std::vector<double>{4, 4, 7, 10});
+  CHECK(contains(test::error_message([&] {
+                   index_add(base, 1, from_indices({1, 2}, {2}), f64({1, 2, 3, 4}, {2, 2}));
+                 }),
+                 "index_add: index 2 is out of range for axis 1"));
 }
 
 TEST_CASE("pad in constant, periodic and edge modes") {

@@ -77,15 +77,18 @@ void gather_typed(const char* kernel, std::int64_t outer, std::int64_t n_x, std:
 
 template <class T>
 void scatter_add_typed(std::int64_t outer, std::int64_t n_x, std::int64_t n_index, std::int64_t inner,
-                       const T* src, const std::int64_t* index, T* out, KernelCheck check) {
-  for_each("scatter_add", outer * n_index * inner, [=] DPHYS_HOST_DEVICE(std::int64_t at) {
-    const std::int64_t a = at / (n_index * inner), b = at % inner, k = index[at];
-    if (k < 0 || k >= n_x) {
-      check.fail();
-      return;
-    }
-    atomic_add(out + (a * n_x + k) * inner + b, src[at]);
-  });
+                       const T* src, const std::int64_t* index, bool one_dimensional_index, T* out,
+                       KernelCheck check) {
+  for_each(one_dimensional_index ? "index_add" : "scatter_add", outer * n_index * inner,
+           [=] DPHYS_HOST_DEVICE(std::int64_t at) {
+             const std::int64_t a = at / (n_index * inner), b = at % inner;
+             const std::int64_t k = index[one_dimensional_index ? (at / inner) % n_index : at];
+             if (k < 0 || k >= n_x) {
+               check.fail();
+               return;
+             }
+             atomic_add(out + (a * n_x + k) * inner + b, src[at]);
+           });
 }
 
 }  // namespace
@@ -108,12 +111,12 @@ void gather_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t
 }
 
 void scatter_add_axis(DType dtype, std::int64_t outer, std::int64_t n_x, std::int64_t n_index,
-                      std::int64_t inner, const void* src, const std::int64_t* index, void* out,
-                      KernelCheck check) {
+                      std::int64_t inner, const void* src, const std::int64_t* index,
+                      bool one_dimensional_index, void* out, KernelCheck check) {
   if (dtype == DType::f32)
     return scatter_add_typed(outer, n_x, n_index, inner, static_cast<const float*>(src), index,
-                             static_cast<float*>(out), check);
-  scatter_add_typed(outer, n_x, n_index, inner, static_cast<const double*>(src), index,
+                             one_dimensional_index, static_cast<float*>(out), check);
+  scatter_add_typed(outer, n_x, n_index, inner, static_cast<const double*>(src), index, one_dimensional_index,
                     static_cast<double*>(out), check);
 }
 
