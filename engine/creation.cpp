@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "engine/device_dispatch.h"
+#include "engine/device_kernels.h"
 #include "engine/dispatch.h"
 #include "engine/elementwise.h"
 #include "engine/parallel.h"
@@ -88,27 +90,38 @@ Tensor from_indices(const std::vector<std::int64_t>& data, const Shape& shape, D
   return out.to(device);
 }
 
-Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype) {
+Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype, Device device) {
   DPHYS_CHECK(low <= high, "uniform: low {} exceeds high {}", low, high);
   const std::uint64_t seed = gen.seed(), start = gen.advance(shape_numel(shape));
   // Rounding a double draw just below `high` to f32 can give `high` itself; keep the interval half-open.
   const double top = dtype == DType::f32 && low < high
                          ? std::nextafter(static_cast<float>(high), static_cast<float>(low))
                          : high;
-  return generate(shape, dtype, "uniform", [=](std::int64_t i) {
-    return std::min(top, low + (high - low) * Generator::uniform01(seed, start + i));
-  });
+  if (!device.is_cpu()) {
+    check_shape(shape, "uniform");
+    Tensor out = Tensor::empty(shape, dtype, device);
+    check_device_dtype("uniform", out);
+    device_kernel::random_fill(device_kernel::Distribution::uniform, dtype, out.numel(), seed, start, low,
+                               high, top, device_address(out));
+    return out;
+  }
+  return generate(shape, dtype, "uniform",
+                  [=](std::int64_t i) { return Generator::uniform_element(seed, start, i, low, high, top); });
 }
 
-Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype) {
+Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype, Device device) {
   DPHYS_CHECK(stddev >= 0.0, "normal: negative standard deviation {}", stddev);
-  // Box-Muller on two counters per element.
   const std::uint64_t seed = gen.seed(), start = gen.advance(2 * shape_numel(shape));
-  return generate(shape, dtype, "normal", [=](std::int64_t i) {
-    const double u1 = 1.0 - Generator::uniform01(seed, start + 2 * i);  // in (0, 1]: log is finite
-    const double u2 = Generator::uniform01(seed, start + 2 * i + 1);
-    return mean + stddev * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
-  });
+  if (!device.is_cpu()) {
+    check_shape(shape, "normal");
+    Tensor out = Tensor::empty(shape, dtype, device);
+    check_device_dtype("normal", out);
+    device_kernel::random_fill(device_kernel::Distribution::normal, dtype, out.numel(), seed, start, mean,
+                               stddev, 0.0, device_address(out));
+    return out;
+  }
+  return generate(shape, dtype, "normal",
+                  [=](std::int64_t i) { return Generator::normal_element(seed, start, i, mean, stddev); });
 }
 
 }  // namespace dphys

@@ -24,8 +24,10 @@ Tensor from_vector(const std::vector<double>& data, const Shape& shape, DType dt
                    Device device = Device::cpu());
 // An i64 index tensor (for index_select, gather, scatter_add).
 Tensor from_indices(const std::vector<std::int64_t>& data, const Shape& shape, Device device = Device::cpu());
-// Uniform in [low, high) and normal(mean, std), drawn from `gen`.
-Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype = DType::f32);
-Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype = DType::f32);
+// Uniform in [low, high) and normal(mean, std), drawn from `gen`; the same numbers on every device.
+Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype = DType::f32,
+               Device device = Device::cpu());
+Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype = DType::f32,
+              Device device = Device::cpu());
 
 }  // namespace dphys

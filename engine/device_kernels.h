@@ -40,6 +40,12 @@ void add_scaled(DType dtype, const Indexing<1>& index, double alpha, const void*
 void scale(DType dtype, std::int64_t n, double factor, void* a);
 void fill(DType dtype, std::int64_t n, double value, void* a);
 
+// Random draws of engine/creation.cpp (Generator's counter-based elements), in f32 or f64: uniform with
+// (a, b, c) = (low, high, top), normal with (a, b) = (mean, stddev).
+enum class Distribution { uniform, normal };
+void random_fill(Distribution distribution, DType dtype, std::int64_t n, std::uint64_t seed,
+                 std::uint64_t start, double a, double b, double c, void* out);
+
 // out[i] = (x[i], 0): a real f32 or f64 array into complex of the same precision.
 void real_to_complex(DType real, std::int64_t n, const void* x, void* out);
 // out[i] = conj(x[i]) for n complex numbers of f32 or f64 components.

@@ -5,6 +5,7 @@
 #include "cuda_test_util.h"
 #include "solvers/billiards.h"
 #include "solvers/heat.h"
+#include "solvers/heat_sources.h"
 #include "solvers/kuramoto_sivashinsky.h"
 #include "solvers/oscillators.h"
 #include "solvers/robot_arm.h"
@@ -132,6 +133,22 @@ TEST_CASE("the dipole's Crank-Nicolson rollout and its adjoint agree between the
     const Tensor norms = sum(square(cast(final_state, DType::f64)), {1, 2});
     check_agrees(norms, sum(square(cast(psi, DType::f64)), {1, 2}), rollout_tolerance(dtype));
   }
+}
+
+TEST_CASE("random draws and the SIP heat sources made on the device are the host's") {
+  if (!cuda_device_present()) return;
+  for (const DType dtype : {DType::f32, DType::f64}) {
+    Generator on_cpu(13), on_device(13);
+    check_agrees(uniform({5, 7}, -2.0, 3.0, on_device, dtype, gpu), uniform({5, 7}, -2.0, 3.0, on_cpu, dtype),
+                 1e-15);
+    check_agrees(normal({5, 7}, 1.0, 2.0, on_device, dtype, gpu), normal({5, 7}, 1.0, 2.0, on_cpu, dtype),
+                 tolerance(dtype));
+  }
+  Generator on_cpu(14), on_device(14);
+  check_agrees(sip_heat_sources(3, 32, on_device, gpu), sip_heat_sources(3, 32, on_cpu), 1e-14);
+  // Both generators advanced alike.
+  check_agrees(uniform({2}, 0.0, 1.0, on_device, DType::f64, gpu), uniform({2}, 0.0, 1.0, on_cpu, DType::f64),
+               0.0);
 }
 
 TEST_CASE("the SIP damped heat inverse makes the same per-bin decisions on the device") {

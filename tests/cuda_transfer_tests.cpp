@@ -11,6 +11,7 @@
 #include "solvers/fluid_masks.h"
 #include "solvers/fluid_step.h"
 #include "solvers/heat.h"
+#include "solvers/heat_sources.h"
 #include "solvers/kuramoto_sivashinsky.h"
 #include "solvers/oscillators.h"
 #include "solvers/spectral.h"
@@ -103,6 +104,14 @@ TEST_CASE("a SIP step on the heat problem copies only its two reported losses to
   CHECK(counts.device_to_host == 2);
   CHECK(std::isfinite(report.loss));
   CHECK(std::isfinite(report.proxy_loss));
+}
+
+TEST_CASE("drawing a SIP heat batch on the device copies nothing between host and device") {
+  if (!cuda_device_present()) return;
+  Generator gen(17);
+  const auto counts = steady_transfers([&] { sip_heat_sources(4, 32, gen, gpu); });
+  CHECK(counts.host_to_device == 0);
+  CHECK(counts.device_to_host == 0);
 }
 
 TEST_CASE("spectral solver gradients on the device copy nothing between host and device") {

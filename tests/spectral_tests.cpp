@@ -6,11 +6,14 @@
 #include "engine/fft.h"
 #include "solvers/grid.h"
 #include "solvers/heat.h"
+#include "solvers/heat_sources.h"
 #include "solvers/kuramoto_sivashinsky.h"
 #include "solvers/spectral.h"
 #include "test_util.h"
 
 using namespace dphys;
+using dphys::test::contains;
+using dphys::test::error_message;
 using dphys::test::finite_difference_gradient;
 using dphys::test::max_abs;
 using dphys::test::max_abs_diff;
@@ -185,4 +188,26 @@ TEST_CASE("SIP damped heat inverse: inverts resolvable detail, diffuses noise in
       1e-3 * unsqueeze(cos(grid.cell_x() * (2 * M_PI * 20 / 64)), 0) * ones({n, 1}, DType::f64);
   const Tensor update = heat_damped_inverse(wiggle, 8.0, 64, 64);
   CHECK(max_abs(update) <= max_abs(wiggle));
+}
+
+TEST_CASE("SIP heat sources: each box adds its strength times its area, inside the domain") {
+  const std::int64_t batch = 6, n = 64;
+  Generator gen(12), replay(12);
+  const Tensor x = sip_heat_sources(batch, n, gen);
+  REQUIRE(x.shape() == Shape{batch, n, n});
+  CHECK(min(x).item() >= 0.0);
+  // The same draws, read independently: 4–10 active candidates, each a box of half-sizes 10·U moved inside
+  // the domain, so the field's total is Σ strength · (2 half_y) · (2 half_x) per example.
+  const std::vector<double> draws = uniform({batch, 51}, 0.0, 1.0, replay, DType::f64).to_vector<double>();
+  const std::vector<double> totals = sum(x, {1, 2}).to_vector<double>();
+  for (std::int64_t b = 0; b < batch; ++b) {
+    const double* r = &draws[b * 51];
+    const int active = static_cast<int>(std::floor(4 + 7 * r[0]));
+    double expected = 0.0;
+    for (int j = 0; j < active; ++j) expected += r[5 + 5 * j] * (20 * r[3 + 5 * j]) * (20 * r[4 + 5 * j]);
+    CHECK(totals[b] == doctest::Approx(expected).epsilon(1e-12));
+  }
+  // The generator advanced by exactly the draws: the next batch differs.
+  CHECK(max_abs_diff(sip_heat_sources(batch, n, gen), x) > 0.1);
+  CHECK(contains(error_message([&] { sip_heat_sources(2, 16, gen); }), "n >= 20"));
 }

@@ -1,7 +1,6 @@
 #pragma once
-// Data of the SIP heat experiment (../shared/experiments/sip.md §2.5.3): 4–10 heat-generating rectangles on a
-// 64×64 periodic grid, and the problem P(x) = exact diffusion with ν·t = 8 (§2.5.1), in f64.
-#include "engine/random.h"
+// The SIP heat experiment's problem (../shared/experiments/sip.md §2.5.1): P(x) = exact diffusion with
+// ν·t = 8 on a 64×64 periodic grid, in f64. Its data x* come from sip_heat_sources (solvers/heat_sources.h).
 #include "engine/tensor.h"
 #include "optim/problem.h"
 
@@ -9,11 +8,6 @@ namespace dphys::app {
 
 constexpr std::int64_t kHeatGrid = 64;
 constexpr double kHeatNuT = 8.0;
-
-// A batch of x* [B, 64, 64] (f64): per example n = int(4 + 7U) of 10 candidate boxes get strength U[0, 1);
-// centres U[6.4, 57.6]², half-sizes U[0, 10)² clipped inside the domain; antialiased masks (each cell takes
-// the fraction of its area inside the box); overlapping boxes add.
-Tensor heat_sources(std::int64_t batch, Generator& gen);
 
 class HeatProblem : public optim::PhysicsProblem {
  public:

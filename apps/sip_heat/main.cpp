@@ -19,6 +19,7 @@
 #include "optim/hessian_free.h"
 #include "optim/sgd.h"
 #include "optim/trainers.h"
+#include "solvers/heat_sources.h"
 
 using namespace dphys;
 using namespace dphys::app;
@@ -118,7 +119,7 @@ MethodResult train(const std::string& method, const Settings& s, const Tensor& t
   Progress progress(method, s.iterations);
   const auto start = std::chrono::steady_clock::now();
   for (std::int64_t it = 0; it < s.iterations; ++it) {
-    const Tensor x_star = heat_sources(s.batch, data).to(s.device);
+    const Tensor x_star = sip_heat_sources(s.batch, kHeatGrid, data, s.device);
     const Tensor y_star = problem.forward(x_star);
     const optim::StepReport report = step(network_input(y_star), y_star);
     const double error = heat_error(report.prediction, x_star);
@@ -195,7 +196,7 @@ int main(int argc, char** argv) {
     RunOutput out(folder);
     for (const auto& [name, value] : flags.values()) out.add_setting(name, value);
     Generator test_gen(static_cast<std::uint64_t>(s.data_seed) + 1000003);
-    const Tensor test_x = heat_sources(s.test_batch, test_gen);
+    const Tensor test_x = sip_heat_sources(s.test_batch, kHeatGrid, test_gen);
     out.save_field("example_x_star", test_x);
     out.save_field("example_y_star", HeatProblem().forward(test_x));
 
