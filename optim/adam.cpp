@@ -1,8 +1,13 @@
 #include "optim/adam.h"
 
 #include <cmath>
+#include <type_traits>
 
 #include "autodiff/ops.h"
+#include "engine/device_dispatch.h"
+#include "engine/dispatch.h"
+#include "engine/parallel.h"
+#include "optim/adam_step.h"
 
 namespace dphys::optim {
 
@@ -41,21 +46,36 @@ void Adam::update(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots)
   step.fill_(t);
 
   const double wd = options_.weight_decay;
-  Tensor g = grad;
-  if (decoupled_) {
-    param.mul_(1.0 - lr() * wd);
-  } else if (wd != 0.0) {
-    g = grad + wd * param;
+  adam_step::Coefficients c;
+  c.beta1 = options_.beta1;
+  c.beta2 = options_.beta2;
+  c.eps = options_.eps;
+  c.decay_factor = decoupled_ ? 1.0 - lr() * wd : 1.0;
+  c.gradient_decay = decoupled_ ? 0.0 : wd;
+  c.sqrt_correction2 = std::sqrt(1.0 - std::pow(options_.beta2, t));
+  c.step_scale = -lr() / (1.0 - std::pow(options_.beta1, t));
+  // One pass over the parameter and its moments (a step of ten tensor ops would be ten launches on a GPU).
+  DPHYS_CHECK(
+      grad.dtype() == param.dtype() && grad.device() == param.device() && exp_avg.device() == param.device(),
+      "Adam: the gradient ({} on {}) and the state (on {}) must match the parameter ({} on {})",
+      dtype_name(grad.dtype()), grad.device().str(), exp_avg.device().str(), dtype_name(param.dtype()),
+      param.device().str());
+  const std::int64_t n = param.numel();
+  // Written in place, as mul_ and add_ would: a graph that saved them sees the new versions.
+  for (const Tensor* written : {&param, &exp_avg, &exp_avg_sq}) written->storage()->bump_version();
+  if (!param.device().is_cpu()) {
+    device_kernel::adam_update(param.dtype(), n, c, device_address(param), device_address(grad),
+                               device_address(exp_avg), device_address(exp_avg_sq));
+    return;
   }
-  exp_avg.mul_(options_.beta1);
-  exp_avg.add_(g, 1.0 - options_.beta1);
-  exp_avg_sq.mul_(options_.beta2);
-  exp_avg_sq.add_(g * g, 1.0 - options_.beta2);
-
-  const double bias_correction1 = 1.0 - std::pow(options_.beta1, t);
-  const double bias_correction2 = 1.0 - std::pow(options_.beta2, t);
-  const Tensor denom = sqrt(exp_avg_sq) / std::sqrt(bias_correction2) + options_.eps;
-  param.add_(exp_avg / denom, -lr() / bias_correction1);
+  dispatch_floating(param.dtype(), "Adam", [&](auto zero) {
+    using T = decltype(zero);
+    if constexpr (std::is_floating_point_v<T>) {
+      T *p = param.data<T>(), *m = exp_avg.data<T>(), *v = exp_avg_sq.data<T>();
+      const T* g = grad.data<T>();
+      parallel_for(n, 64, [&](std::int64_t i) { adam_step::update(c, p[i], g[i], m[i], v[i]); });
+    }
+  });
 }
 
 }  // namespace dphys::optim

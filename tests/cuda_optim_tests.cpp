@@ -2,6 +2,7 @@
 // (per-problem bookkeeping on the host, iterates, directions and memories on the device), Newton, saddle-free
 // Newton and Gauss-Newton steps, Hessian-free and AdaHessian, the percentile clip and the JPO trainer. HIG
 // and SIP on the device are in cuda_tests.cpp and sip_heat_app_tests.cpp. Every case skips without a device.
+#include <memory>
 #include <type_traits>
 #include "cuda_test_util.h"
 
@@ -99,6 +100,34 @@ TEST_CASE("Hessian-free and AdaHessian update device parameters as they update C
                three_steps<HessianFree>(start, curvature, Device::cpu()), 1e-12);
   check_agrees(three_steps<AdaHessian>(start, curvature, gpu),
                three_steps<AdaHessian>(start, curvature, Device::cpu()), 1e-12);
+}
+
+TEST_CASE("Adam and AdamW take one-pass steps on the device as on the CPU, f32 and f64") {
+  if (!cuda_device_present()) return;
+  for (const DType dtype : {DType::f32, DType::f64}) {
+    CAPTURE(dtype_name(dtype));
+    const Tensor start = random_tensor({33}, dtype, 23), curvature = random_tensor({33}, dtype, 24, 0.5, 2.0);
+    const auto five_steps = [&](Device device, bool decoupled) {
+      Tensor theta = start.clone().to(device).requires_grad_();
+      const Tensor c = curvature.to(device);
+      AdamWOptions options;
+      options.lr = 0.05;
+      options.weight_decay = 0.1;
+      std::unique_ptr<Optimizer> adam;
+      if (decoupled)
+        adam = std::make_unique<AdamW>(std::vector<Tensor>{theta}, options);
+      else
+        adam = std::make_unique<Adam>(std::vector<Tensor>{theta}, options);
+      for (int k = 0; k < 5; ++k) {
+        adam->zero_grad();
+        backward(0.5 * sum(c * theta * theta));
+        adam->step();
+      }
+      return theta.detach();
+    };
+    for (const bool decoupled : {false, true})
+      check_agrees(five_steps(gpu, decoupled), five_steps(Device::cpu(), decoupled), 10 * tolerance(dtype));
+  }
 }
 
 TEST_CASE("the JPO trainer on the device tracks, clips and trains as on the CPU") {

@@ -1,6 +1,7 @@
 // Optimizers, schedules and clipping against hand computations of PyTorch's update rules, and an MLP fit.
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "nn/architectures.h"
 #include "optim/adam.h"
@@ -121,6 +122,47 @@ TEST_CASE("Adam matches the hand computation over three steps; its first step ha
   Adam l2({decayed}, options);
   for (int step = 0; step < 3; ++step) quadratic_step(l2, decayed, a);
   check_close(values(decayed), adam_by_hand(options, false, 3));
+}
+
+TEST_CASE("Adam's one-pass update equals PyTorch's op-by-op sequence bit for bit, in f32 and f64") {
+  for (const DType dtype : {DType::f32, DType::f64}) {
+    for (const bool decoupled : {false, true}) {
+      CAPTURE(dtype_name(dtype));
+      CAPTURE(decoupled);
+      AdamOptions options;
+      options.lr = 0.03;
+      options.weight_decay = 0.1;
+      Generator gen(5);
+      const Tensor start = uniform({7}, -2.0, 2.0, gen, dtype);
+      const Tensor theta = start.clone().requires_grad_();
+      AdamWOptions decoupled_options;
+      static_cast<AdamOptions&>(decoupled_options) = options;
+      std::unique_ptr<Optimizer> adam;
+      if (decoupled)
+        adam = std::make_unique<AdamW>(std::vector<Tensor>{theta}, decoupled_options);
+      else
+        adam = std::make_unique<Adam>(std::vector<Tensor>{theta}, options);
+      // The reference: the update written with tensor ops, as PyTorch's single-tensor Adam does it.
+      Tensor p = start.clone(), m = zeros_like(start), v = zeros_like(start);
+      for (int t = 1; t <= 3; ++t) {
+        const Tensor a = uniform({7}, 0.5, 2.0, gen, dtype);
+        adam->zero_grad();
+        backward(0.5 * sum(a * theta * theta));
+        adam->step();
+        const Tensor grad = a * p;
+        Tensor g = grad;
+        if (decoupled)
+          p = p * (1.0 - options.lr * options.weight_decay);
+        else
+          g = grad + options.weight_decay * p;
+        m = m * options.beta1 + (1.0 - options.beta1) * g;
+        v = v * options.beta2 + (1.0 - options.beta2) * (g * g);
+        const double c1 = 1.0 - std::pow(options.beta1, t), c2 = 1.0 - std::pow(options.beta2, t);
+        p = p + (-options.lr / c1) * (m / (sqrt(v) / std::sqrt(c2) + options.eps));
+        CHECK(test::max_abs_diff(theta.detach(), p) == 0.0);
+      }
+    }
+  }
 }
 
 TEST_CASE("AdamW decays the weights decoupled from the moments") {
