@@ -34,6 +34,8 @@ RunOutput::RunOutput(std::string folder) : folder_(std::move(folder)) {
   const std::string path = folder_ + "/metrics.csv";
   metrics_ = std::fopen(path.c_str(), "w");
   DPHYS_CHECK(metrics_ != nullptr, "RunOutput: cannot write '{}'", path);
+  // A row at a time: a run stopped from outside (a time limit) leaves every row it logged, and no half row.
+  std::setvbuf(metrics_, nullptr, _IOLBF, 1 << 12);
   std::fprintf(metrics_, "method,iteration,wall_time_s,loss,error\n");
 }
 
