@@ -80,6 +80,9 @@ struct KernelCheck {
   }
 };
 
+// Fails `check` unless the single f32 or f64 value at `value` is 0 (engine/value_check.h).
+void fail_unless_zero(DType dtype, const void* value, KernelCheck check);
+
 // Along the middle axis of [outer, ·, inner] views: out[a, k, b] = x[a, index[a, k, b], b] (gather) and
 // out[a, index[a, k, b], b] += src[a, k, b] (scatter_add, atomically). With `one_dimensional_index` the index
 // is index[k] (index_select and index_add). An index outside [0, n_x) fails `check`; gather writes 0 there.

@@ -7,6 +7,7 @@
 #include "autodiff/transforms.h"
 #include "engine/cg_kernels.h"
 #include "engine/device_dispatch.h"
+#include "engine/value_check.h"
 #include "solvers/cg_control.h"
 
 namespace dphys {
@@ -24,10 +25,11 @@ Tensor remove_mean(const Tensor& x) {
   return axes.empty() ? zeros_like(x) : x - mean(x, axes, true);
 }
 
+// On a device, raised at the next read from it (the first read of CG's record follows at once).
 void check_finite(const char* what, const Tensor& x) {
   const Tensor bad = sum(ne(x, x)) + sum(eq(abs(x), scalar(INFINITY, x.dtype(), x.device())));
-  DPHYS_CHECK(bad.item() == 0.0, "conjugate_gradient: {} of shape {} contains NaN or Inf", what,
-              shape_str(x.shape()));
+  kernel::check_zero(
+      bad, fmt::format("conjugate_gradient: {} of shape {} contains NaN or Inf", what, shape_str(x.shape())));
 }
 
 // The host's copy of the record's rows (cg_control::Row), [kRows, batch].

@@ -408,6 +408,12 @@ TEST_CASE("device CG kernels and a differentiable CG solve agree with the CPU") 
       const CgResult warm_device = solve(c.to(gpu), b.to(gpu), on_device.x, 1000);
       CHECK(warm_device.iterations == warm_cpu.iterations);
     }
+    // NaN in the right-hand side: the same error on both devices (on the device, at CG's first read).
+    Tensor poisoned = b.clone();
+    poisoned.data<double>()[40] = NAN;
+    for (const Device device : {Device::cpu(), gpu})
+      CHECK(contains(error_message([&] { solve(c.to(device), poisoned.to(device), Tensor(), 10); }),
+                     "conjugate_gradient: the right-hand side of shape [3, 6, 6] contains NaN or Inf"));
     const Tensor indefinite = from_vector({1.0, -2.0, 1.0}, {3, 1, 1}, DType::f64);
     const auto scale = [](const Tensor& factor) { return [factor](const Tensor& x) { return factor * x; }; };
     for (const Device device : {Device::cpu(), gpu}) {

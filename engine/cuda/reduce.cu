@@ -103,4 +103,13 @@ void argmax_middle(DType dtype, std::int64_t outer, std::int64_t n, std::int64_t
   argmax_typed(outer, n, inner, static_cast<const double*>(x), static_cast<std::int64_t*>(out));
 }
 
+void fail_unless_zero(DType dtype, const void* value, KernelCheck check) {
+  const bool single = dtype == DType::f32;
+  const float* f = static_cast<const float*>(value);
+  const double* d = static_cast<const double*>(value);
+  for_each("check_zero", 1, [=] DPHYS_HOST_DEVICE(std::int64_t) {
+    if ((single ? static_cast<double>(f[0]) : d[0]) != 0.0) check.fail();
+  });
+}
+
 }  // namespace dphys::device_kernel
