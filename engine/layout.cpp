@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "engine/broadcast_loop.h"
 #include "engine/constant_cache.h"
@@ -39,8 +40,10 @@ Tensor upload_maps(const AxisMaps& maps, const Shape& out_shape, const Shape& x_
     joined.insert(joined.end(), maps[d].begin(), maps[d].end());
   }
   // Layout ops repeat the same maps every step: keep each on the device (engine/constant_cache.h) rather than
-  // copying it from the host on every call.
-  return cached_constant(fmt::format("axis maps {}", fmt::join(joined, ",")), device,
+  // copying it from the host on every call. The key holds the maps' bytes: exact, and cheaper than text.
+  std::string key = "axis maps ";
+  key.append(reinterpret_cast<const char*>(joined.data()), joined.size() * sizeof(std::int64_t));
+  return cached_constant(key, device,
                          [&] { return from_indices(joined, {static_cast<std::int64_t>(joined.size())}); });
 }
 
