@@ -5,9 +5,13 @@
 
 #include <array>
 #include <cmath>
+#include <memory>
 
+#include "autodiff/grad_mode.h"
 #include "autodiff/node.h"
 #include "autodiff/ops.h"
+#include "autodiff/transforms.h"
+#include "engine/batch_norm.h"
 #include "engine/constant_cache.h"
 #include "engine/conv.h"
 
@@ -137,7 +141,47 @@ Tensor upsample_axis_linear(const Tensor& x, int axis, std::int64_t factor) {
   return index_select(x, axis, lower) * (1.0 - wu) + index_select(x, axis, upper) * wu;
 }
 
+// batch_norm_train written with differentiable ops, for its higher derivatives.
+Tensor batch_norm_composed(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
+  std::vector<int> axes{0};
+  Shape stat_shape{1, x.shape()[1]};
+  for (int d = 2; d < x.dim(); ++d) {
+    axes.push_back(d);
+    stat_shape.push_back(1);
+  }
+  const Tensor centred = x - mean(x, axes, true);
+  return centred / sqrt(mean(square(centred), axes, true) + eps) * reshape(weight, stat_shape) +
+         reshape(bias, stat_shape);
+}
+
 }  // namespace
+
+Tensor batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                        Tensor* batch_mean, Tensor* batch_var) {
+  DPHYS_CHECK(x.dim() >= 2 && weight.shape() == Shape{x.shape()[1]} && bias.shape() == weight.shape(),
+              "batch_norm: input {} with weight {} and bias {}: expected [N, C, ...] and [C]",
+              shape_str(x.shape()), shape_str(weight.shape()), shape_str(bias.shape()));
+  // The statistics of the forward pass, for the running averages and the fused backward.
+  auto statistics = std::make_shared<std::array<Tensor, 2>>();
+  const Function forward = [statistics, eps](const std::vector<Tensor>& in) {
+    *statistics = kernel::batch_norm_statistics(in[0]);
+    return kernel::batch_norm_apply(in[0], (*statistics)[0], (*statistics)[1], in[1], in[2], eps);
+  };
+  const CustomBackward backward = [statistics, eps](const Tensor& g, const std::vector<Tensor>& in,
+                                                    const Tensor&) {
+    if (GradMode::enabled())  // a higher derivative: differentiate the composed formula instead
+      return vjp([eps](const std::vector<Tensor>& v) { return batch_norm_composed(v[0], v[1], v[2], eps); },
+                 in, g)
+          .second;
+    const auto [dx, dweight, dbias] =
+        kernel::batch_norm_backward(g, in[0], (*statistics)[0], (*statistics)[1], in[1], eps);
+    return std::vector<Tensor>{dx, dweight, dbias};
+  };
+  Tensor y = custom_op("batch_norm", {x, weight, bias}, forward, backward);
+  if (batch_mean != nullptr) *batch_mean = (*statistics)[0];
+  if (batch_var != nullptr) *batch_var = (*statistics)[1];
+  return y;
+}
 
 Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::int64_t stride,
               std::int64_t padding, ConvPadding mode) {

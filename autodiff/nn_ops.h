@@ -27,6 +27,13 @@ Tensor avg_pool2d(const Tensor& x, std::int64_t kernel);
 Tensor upsample_nearest(const Tensor& x, std::int64_t factor);
 Tensor upsample_linear(const Tensor& x, std::int64_t factor);
 
+// Training-mode batch normalisation of x [N, C, ...] over every axis but 1, as torch's batch_norm with
+// training=True: y = (x − mean) / √(var + ε) · weight + bias with the batch's mean and biased variance.
+// `batch_mean` and `batch_var` ([C], no gradient) receive them for the running statistics. One op: its first
+// derivatives are one fused pass; higher ones differentiate the composed formula.
+Tensor batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
+                        Tensor* mean = nullptr, Tensor* var = nullptr);
+
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 // log(1 + exp(x)), computed without overflow.
 Tensor softplus(const Tensor& x);

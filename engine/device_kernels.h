@@ -80,6 +80,17 @@ struct KernelCheck {
   }
 };
 
+// Training-mode batch normalisation of x viewed as [n, c, s] (engine/batch_norm.h); mean, var, weight,
+// bias, dweight and dbias are [c] in x's dtype.
+void batch_norm_statistics(DType dtype, std::int64_t n, std::int64_t c, std::int64_t s, const void* x,
+                           void* mean, void* var);
+void batch_norm_apply(DType dtype, std::int64_t n, std::int64_t c, std::int64_t s, const void* x,
+                      const void* mean, const void* var, const void* weight, const void* bias, double eps,
+                      void* y);
+void batch_norm_backward(DType dtype, std::int64_t n, std::int64_t c, std::int64_t s, const void* g,
+                         const void* x, const void* mean, const void* var, const void* weight, double eps,
+                         void* dx, void* dweight, void* dbias);
+
 // Fails `check` unless the single f32 or f64 value at `value` is 0 (engine/value_check.h).
 void fail_unless_zero(DType dtype, const void* value, KernelCheck check);
 

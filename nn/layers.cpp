@@ -1,6 +1,7 @@
 #include "nn/layers.h"
 
 #include "autodiff/grad_mode.h"
+#include "autodiff/nn_ops.h"
 #include "autodiff/ops.h"
 #include "nn/init.h"
 
@@ -75,27 +76,21 @@ Tensor BatchNorm::forward(const Tensor& x) {
   const std::int64_t channels = weight.shape()[0];
   DPHYS_CHECK(x.dim() >= 2 && x.shape()[1] == channels,
               "BatchNorm: input {} does not have {} channels on axis 1", shape_str(x.shape()), channels);
-  std::vector<int> axes{0};
-  Shape stat_shape{1, channels};
-  for (int d = 2; d < x.dim(); ++d) {
-    axes.push_back(d);
-    stat_shape.push_back(1);
-  }
-  Tensor mu, var;
   if (is_training()) {
     const std::int64_t count = x.numel() / channels;
     DPHYS_CHECK(count > 1, "BatchNorm: training needs more than one value per channel, got input {}",
                 shape_str(x.shape()));
-    mu = mean(x, axes, true);
-    var = mean(square(x - mu), axes, true);  // biased, as PyTorch normalises with
+    Tensor batch_mean, batch_var;  // the variance biased, as PyTorch normalises with
+    const Tensor y = batch_norm_train(x, weight, bias, eps, &batch_mean, &batch_var);
     NoGradGuard no_grad;
     const double unbias = static_cast<double>(count) / static_cast<double>(count - 1);
-    running_mean.mul_(1.0 - momentum).add_(reshape(mu.detach(), {channels}), momentum);
-    running_var.mul_(1.0 - momentum).add_(reshape(var.detach(), {channels}), momentum * unbias);
-  } else {
-    mu = reshape(running_mean, stat_shape);
-    var = reshape(running_var, stat_shape);
+    running_mean.mul_(1.0 - momentum).add_(batch_mean, momentum);
+    running_var.mul_(1.0 - momentum).add_(batch_var, momentum * unbias);
+    return y;
   }
+  Shape stat_shape{1, channels};
+  for (int d = 2; d < x.dim(); ++d) stat_shape.push_back(1);
+  const Tensor mu = reshape(running_mean, stat_shape), var = reshape(running_var, stat_shape);
   return (x - mu) / sqrt(var + eps) * reshape(weight, stat_shape) + reshape(bias, stat_shape);
 }
 

@@ -667,6 +667,18 @@ TEST_CASE("device convolutions and their adjoints agree with the CPU, with strid
     }
 }
 
+TEST_CASE("training-mode batch norm and its fused backward agree between the devices") {
+  if (!cuda_device_present()) return;
+  for (const DType dtype : {DType::f32, DType::f64}) {
+    CAPTURE(dtype_name(dtype));
+    check_op_and_gradients(
+        [](const std::vector<Tensor>& v) { return batch_norm_train(v[0], v[1], v[2], 1e-5); },
+        {random_tensor({4, 3, 5, 7}, dtype, 300), random_tensor({3}, dtype, 301),
+         random_tensor({3}, dtype, 302)},
+        dtype == DType::f32 ? 1e-4 : 1e-12);
+  }
+}
+
 TEST_CASE("a small CNN's gradients (conv, pooling, upsampling, index ops) agree between the devices") {
   if (!cuda_device_present()) return;
   const auto loss = [](const std::vector<Tensor>& p) {

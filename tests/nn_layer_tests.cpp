@@ -1,6 +1,7 @@
 // Layers against hand computations and direct loops; their gradients are checked in the op table.
 #include <cmath>
 
+#include "autodiff/nn_ops.h"
 #include "nn/init.h"
 #include "nn/layers.h"
 #include "test_util.h"
@@ -129,6 +130,42 @@ TEST_CASE("BatchNorm: batch statistics in train mode, running statistics in eval
   const double expected =
       (values(x)[0] - values(bn.running_mean)[0]) / std::sqrt(values(bn.running_var)[0] + 1e-5);
   CHECK(values(z)[0] == doctest::Approx(expected));
+}
+
+TEST_CASE("fused training-mode batch norm equals the composed formula, values and gradients, f32 and f64") {
+  for (const DType dtype : {DType::f32, DType::f64}) {
+    CAPTURE(dtype_name(dtype));
+    Generator gen(9);
+    const std::vector<Tensor> inputs{normal({5, 3, 4, 6}, 2.0, 3.0, gen, dtype),
+                                     normal({3}, 1.0, 0.5, gen, dtype), normal({3}, 0.0, 1.0, gen, dtype)};
+    const Tensor target = normal({5, 3, 4, 6}, 0.0, 1.0, gen, dtype);
+    // The composed formula, written independently of the op.
+    const Function composed = [](const std::vector<Tensor>& v) {
+      const Tensor mu = mean(v[0], {0, 2, 3}, true);
+      const Tensor var = mean(square(v[0] - mu), {0, 2, 3}, true);
+      return (v[0] - mu) / sqrt(var + 1e-5) * reshape(v[1], {1, 3, 1, 1}) + reshape(v[2], {1, 3, 1, 1});
+    };
+    const Function fused = [](const std::vector<Tensor>& v) {
+      return batch_norm_train(v[0], v[1], v[2], 1e-5);
+    };
+    const double tol = dtype == DType::f32 ? 1e-5 : 1e-12;
+    CHECK(test::max_abs_diff(fused(inputs), composed(inputs)) < tol);
+    const auto loss_of = [&](const Function& f) {
+      return Function([&f, &target](const std::vector<Tensor>& v) { return sum(square(f(v) - target)); });
+    };
+    const std::vector<Tensor> fused_grads = grad(loss_of(fused), inputs),
+                              composed_grads = grad(loss_of(composed), inputs);
+    for (std::size_t i = 0; i < 3; ++i) {
+      CAPTURE(i);
+      CHECK(test::max_abs_diff(fused_grads[i], composed_grads[i]) <
+            tol * (1.0 + test::max_abs(composed_grads[i])) * 10);
+    }
+    // The batch statistics it hands out for the running averages.
+    Tensor batch_mean, batch_var;
+    batch_norm_train(inputs[0], inputs[1], inputs[2], 1e-5, &batch_mean, &batch_var);
+    CHECK(test::max_abs_diff(batch_mean, mean(inputs[0], {0, 2, 3})) < tol * 10);
+    CHECK(!batch_mean.requires_grad());
+  }
 }
 
 TEST_CASE("Linear, Sequential and parameter naming") {
