@@ -32,7 +32,7 @@ Tensor upsample_linear(const Tensor& x, std::int64_t factor);
 // `batch_mean` and `batch_var` ([C], no gradient) receive them for the running statistics. One op: its first
 // derivatives are one fused pass; higher ones differentiate the composed formula.
 Tensor batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps,
-                        Tensor* mean = nullptr, Tensor* var = nullptr);
+                        Tensor* batch_mean = nullptr, Tensor* batch_var = nullptr);
 
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 // log(1 + exp(x)), computed without overflow.

@@ -39,7 +39,7 @@ void check_channels(const char* op, const Tensor& x, const Layout& l,
 }
 
 // f(channel, value index k) over the channel's values, k = batch index · s + position.
-template <class T, class F>
+template <class F>
 void for_channel_values(const Layout& l, std::int64_t channel, F f) {
   for (std::int64_t b = 0; b < l.n; ++b)
     for (std::int64_t p = 0; p < l.s; ++p) f((b * l.c + channel) * l.s + p);
@@ -64,10 +64,10 @@ std::array<Tensor, 2> batch_norm_statistics(const Tensor& x) {
     const double count = static_cast<double>(l.count());
     parallel_for(l.c, l.count(), [&](std::int64_t ch) {
       double total = 0.0;
-      for_channel_values<T>(l, ch, [&](std::int64_t i) { total += static_cast<double>(in[i]); });
+      for_channel_values(l, ch, [&](std::int64_t i) { total += static_cast<double>(in[i]); });
       const T mu = static_cast<T>(total / count);
       double squares = 0.0;
-      for_channel_values<T>(l, ch, [&](std::int64_t i) {
+      for_channel_values(l, ch, [&](std::int64_t i) {
         const T d = in[i] - mu;
         squares += static_cast<double>(d * d);
       });
@@ -131,13 +131,13 @@ std::array<Tensor, 3> batch_norm_backward(const Tensor& g, const Tensor& x, cons
     parallel_for(l.c, 3 * l.count(), [&](std::int64_t ch) {
       const T std = std::sqrt(v[ch] + static_cast<T>(eps));
       double sum_g = 0.0, sum_g_xhat = 0.0;
-      for_channel_values<T>(l, ch, [&](std::int64_t i) {
+      for_channel_values(l, ch, [&](std::int64_t i) {
         sum_g += static_cast<double>(gd[i]);
         sum_g_xhat += static_cast<double>(gd[i] * ((in[i] - m[ch]) / std));
       });
       db[ch] = static_cast<T>(sum_g);
       dw[ch] = static_cast<T>(sum_g_xhat);
-      for_channel_values<T>(l, ch, [&](std::int64_t i) {
+      for_channel_values(l, ch, [&](std::int64_t i) {
         out[i] = batch_norm::input_grad(gd[i], in[i], m[ch], std, w[ch], sum_g / count, sum_g_xhat / count);
       });
     });

@@ -8,7 +8,7 @@
 #include <cstdint>
 
 #include "engine/dtype.h"
-#include "engine/host_device.h"
+#include "engine/kernel_check.h"
 #include "engine/op_kinds.h"
 
 namespace dphys::device_kernel {
@@ -68,17 +68,6 @@ void axis_map_gather(DType dtype, const AxisMapIndexing& index, const std::int64
 // indices.
 void axis_map_scatter_add(DType dtype, const AxisMapIndexing& index, const std::int64_t* maps, const void* g,
                           void* out);
-
-// A check inside a kernel that does not make the host wait (device_memory::DeferredCheck): a thread that
-// finds bad input calls fail(), which writes `id` into the slot if it is still 0. Every thread of a launch
-// writes the same id and launches run in order, so the slot keeps the first failing launch's.
-struct KernelCheck {
-  std::int64_t* slot;
-  std::int64_t id;
-  DPHYS_HOST_DEVICE void fail() const {
-    if (*slot == 0) *slot = id;
-  }
-};
 
 // Training-mode batch normalisation of x viewed as [n, c, s] (engine/batch_norm.h); mean, var, weight,
 // bias, dweight and dbias are [c] in x's dtype.

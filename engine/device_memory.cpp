@@ -69,7 +69,7 @@ void copy(void* dst, Device dst_device, const void* src, Device src_device, std:
   if (dst_device.is_cpu() && !src_device.is_cpu()) raise_failed_checks();
 }
 
-DeferredCheck deferred_check(Device device, std::string message) {
+KernelCheck deferred_check(Device device, std::string message) {
   Checks& c = checks();
   const std::lock_guard<std::mutex> lock(c.mutex);
   if (c.slot == nullptr) {
@@ -96,7 +96,7 @@ void raise_failed_checks() {
     const std::int64_t zero = 0;
     device_runtime::copy(c.slot, Device::cuda(), &zero, Device::cpu(), sizeof zero);
     const auto& [recorded, text] = c.recent[id % c.recent.size()];
-    message = recorded == id ? text : "a device op found an index out of range (too long ago to name it)";
+    message = recorded == id ? text : "a check on the device failed (too long ago to name it)";
   }
   fail("{} (found on the device; raised at the next read from it)", message);
 }

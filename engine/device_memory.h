@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/device.h"
+#include "engine/kernel_check.h"
 
 namespace dphys {
 class BlockCache;
@@ -37,16 +38,11 @@ struct TransferCounts {
 TransferCounts transfers();
 void reset_transfers();
 
-// Index checks inside device kernels that do not make the host wait. A kernel that finds an index out of
-// range writes its check's id into `slot` (one i64 on the device) if the slot is still 0. The next copy from
-// a device to the host, which waits for the device anyway, reads the slot and raises the failed check's
-// message: the error surfaces at the next read of any device result rather than at the op's call.
-struct DeferredCheck {
-  std::int64_t* slot;
-  std::int64_t id;
-};
-// Registers a check whose failure raises `message`.
-DeferredCheck deferred_check(Device device, std::string message);
+// Checks inside device kernels that do not make the host wait (engine/kernel_check.h): registers one whose
+// failure raises `message`. The next copy from a device to the host, which waits for the device anyway,
+// reads the checks' slot and raises the failed check's message: the error surfaces at the next read of any
+// device result rather than at the op's call.
+KernelCheck deferred_check(Device device, std::string message);
 // Raises the message of the first check failed since the last call (cuda_synchronize calls it too).
 void raise_failed_checks();
 

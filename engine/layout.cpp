@@ -310,12 +310,11 @@ struct AxisSplit {
 };
 
 // The device kernels check their indices without making the host wait: a bad index raises at the next read
-// from the device (device_memory::DeferredCheck).
-device_kernel::KernelCheck index_check(const char* op, int axis, const Shape& shape, Device device) {
-  const device_memory::DeferredCheck check = device_memory::deferred_check(
+// from the device (device_memory::deferred_check).
+KernelCheck index_check(const char* op, int axis, const Shape& shape, Device device) {
+  return device_memory::deferred_check(
       device,
       fmt::format("{}: an index is out of range for axis {} of shape {}", op, axis, shape_str(shape)));
-  return {check.slot, check.id};
 }
 
 // index and other must agree on every axis but `axis`.

@@ -14,9 +14,8 @@ void check_zero(const Tensor& value, std::string message) {
     DPHYS_CHECK(value.item() == 0.0, "{}", message);
     return;
   }
-  const device_memory::DeferredCheck check =
-      device_memory::deferred_check(value.device(), std::move(message));
-  device_kernel::fail_unless_zero(value.dtype(), device_address(value), {check.slot, check.id});
+  device_kernel::fail_unless_zero(value.dtype(), device_address(value),
+                                  device_memory::deferred_check(value.device(), std::move(message)));
 }
 
 }  // namespace dphys::kernel

@@ -7,7 +7,7 @@
 namespace dphys::kernel {
 
 // Raises `message` unless the one-element real tensor `value` is 0: at once on the CPU; on a device at the
-// next read from it (device_memory::DeferredCheck), with the op that failed named in the message.
+// next read from it (device_memory::deferred_check), with the op that failed named in the message.
 void check_zero(const Tensor& value, std::string message);
 
 }  // namespace dphys::kernel

@@ -95,9 +95,8 @@ std::string blown_up_message(const Tensor& q) {
 void raise_blown_up(const Tensor& q) { fail("{}", blown_up_message(q)); }
 
 // On a device the check does not wait: a blown-up trace raises at the next read from the device.
-device_kernel::KernelCheck blown_up_check(const Tensor& q) {
-  const device_memory::DeferredCheck check = device_memory::deferred_check(q.device(), blown_up_message(q));
-  return {check.slot, check.id};
+KernelCheck blown_up_check(const Tensor& q) {
+  return device_memory::deferred_check(q.device(), blown_up_message(q));
 }
 
 device_kernel::AdvectionGeometry device_geometry(const Tensor& q, Staggering staggering,
