@@ -19,6 +19,10 @@ class Generator {
     offset_ += count;
     return start;
   }
+  // The first counter not yet reserved. With the seed it is the whole state: a checkpoint saves it and
+  // set_offset restores it, after which the draws continue the saved stream exactly.
+  std::uint64_t offset() const { return offset_; }
+  void set_offset(std::uint64_t offset) { offset_ = offset; }
   // 64 random bits for counter `counter` (SplitMix64 finaliser over the seeded counter).
   DPHYS_HOST_DEVICE static std::uint64_t bits(std::uint64_t seed, std::uint64_t counter) {
     std::uint64_t z = seed * 0x9E3779B97F4A7C15ull + counter * 0xD1B54A32D192ED03ull + 0x632BE59BD9B4E019ull;

@@ -213,33 +213,33 @@ void save_tensors(const std::string& path, const NamedTensors& tensors) {
 
 NamedTensors load_tensors(const std::string& path) { return read_tensors(path, "load_tensors"); }
 
-void save_parameters(const std::string& path, const Module& module) {
+NamedTensors module_state(const Module& module) {
   NamedTensors tensors = module.named_parameters();
   for (auto& entry : module.named_buffers()) tensors.push_back(std::move(entry));
-  save_tensors(path, tensors);
+  return tensors;
 }
 
-void load_parameters(const std::string& path, Module& module) {
-  const NamedTensors file = read_tensors(path, "load_parameters");
-  NamedTensors targets = module.named_parameters();
-  for (auto& entry : module.named_buffers()) targets.push_back(std::move(entry));
-
-  std::map<std::string, Tensor> in_file(file.begin(), file.end());
+void load_module_state(Module& module, const NamedTensors& state, const std::string& source) {
+  const NamedTensors targets = module_state(module);
+  std::map<std::string, Tensor> given;
+  for (const auto& [name, tensor] : state)
+    DPHYS_CHECK(given.emplace(name, tensor).second, "load_module_state: {}: '{}' appears twice", source,
+                name);
   std::vector<std::string> missing, mismatched;
   std::set<std::string> expected;
   for (const auto& [name, target] : targets) {
-    DPHYS_CHECK(expected.insert(name).second, "load_parameters: {}: the module has two tensors named '{}'",
-                path, name);
-    const auto found = in_file.find(name);
-    if (found == in_file.end()) {
+    DPHYS_CHECK(expected.insert(name).second, "load_module_state: {}: the module has two tensors named '{}'",
+                source, name);
+    const auto found = given.find(name);
+    if (found == given.end()) {
       missing.push_back(name);
     } else if (found->second.shape() != target.shape() || found->second.dtype() != target.dtype()) {
-      mismatched.push_back(fmt::format("'{}' is {} in the file but {} in the module", name,
-                                       describe(found->second), describe(target)));
+      mismatched.push_back(fmt::format("'{}' is {} in {} but {} in the module", name, describe(found->second),
+                                       source, describe(target)));
     }
   }
   std::vector<std::string> extra;
-  for (const auto& [name, tensor] : file)
+  for (const auto& [name, tensor] : state)
     if (expected.count(name) == 0) extra.push_back(name);
 
   std::vector<std::string> problems;
@@ -248,13 +248,20 @@ void load_parameters(const std::string& path, Module& module) {
   for (const std::string& m : mismatched) problems.push_back(m);
   if (!problems.empty())
     fail(
-        "load_parameters: {}: the file does not match the module ({} parameters and buffers): {}; the module "
-        "is "
+        "load_module_state: {} does not match the module ({} parameters and buffers): {}; the module is "
         "unchanged",
-        path, targets.size(), fmt::join(problems, "; "));
+        source, targets.size(), fmt::join(problems, "; "));
 
   NoGradGuard no_grad;
-  for (auto& [name, target] : targets) target.copy_(in_file.at(name));
+  for (const auto& [name, target] : targets) Tensor(target).copy_(given.at(name));
+}
+
+void save_parameters(const std::string& path, const Module& module) {
+  save_tensors(path, module_state(module));
+}
+
+void load_parameters(const std::string& path, Module& module) {
+  load_module_state(module, read_tensors(path, "load_parameters"), path);
 }
 
 }  // namespace dphys::nn

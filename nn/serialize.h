@@ -28,18 +28,24 @@
 
 namespace dphys::nn {
 
-// Writes the tensors (unique names; any device, read through a host copy) to `path`. The file is written next to `path` and renamed over it,
-// so an interrupted save leaves the previous file intact.
+// Writes the tensors (unique names; any device, read through a host copy) to `path`. The file is written next
+// to `path` and renamed over it, so an interrupted save leaves the previous file intact.
 void save_tensors(const std::string& path, const NamedTensors& tensors);
 // Reads and validates a whole file; the tensors come back in file order with no gradient history.
 NamedTensors load_tensors(const std::string& path);
 
-// Saves the module's named_parameters() followed by its named_buffers().
+// The module's named_parameters() followed by its named_buffers() (the module's own handles, not copies).
+NamedTensors module_state(const Module& module);
+// Copies `state` into the module's parameters and buffers, across devices if need be. `state` must hold
+// exactly the module's names with the same shapes and dtypes; `source` says where it came from in errors.
+// Everything is checked before the first tensor is written: on error the module is unchanged.
+void load_module_state(Module& module, const NamedTensors& state, const std::string& source);
+
+// Saves module_state(module).
 void save_parameters(const std::string& path, const Module& module);
-// Loads a file written by save_parameters into a module of the same architecture. The file must hold exactly
-// the module's parameter and buffer names with the same shapes and dtypes. Everything is checked before the
-// first tensor is written, so on any error (missing, truncated or corrupt file, bad magic or version, missing
-// or extra names, shape or dtype mismatch) the module is unchanged.
+// Loads a file written by save_parameters into a module of the same architecture (load_module_state). On any
+// error (missing, truncated or corrupt file, bad magic or version, missing or extra names, shape or dtype
+// mismatch) the module is unchanged.
 void load_parameters(const std::string& path, Module& module);
 
 }  // namespace dphys::nn

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: installs the dependencies, builds the SIP heat-equation experiment and runs it in quick mode
-# (about a minute or two on 2 cores), then draws its figures. Extra arguments go to the app: drop --quick by
-# passing `--iterations 10000 --batch 128 --test-batch 128 --out runs/sip_heat` for the paper-size run.
+# (about a minute or two on 2 cores), then draws its figures. Extra arguments go to the app instead of
+# --quick: `--methods sip,adam,sgd --checkpoint-every 50 --resume --out runs/sip_heat` is the paper-size run,
+# continued from its checkpoint when started again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -200,8 +200,8 @@ TEST_CASE("mismatched shapes, dtypes and names are rejected and leave the model 
   Tiny wider(gen, 4);
   nn::save_parameters(file.path(), wider);
   std::string message = error_message([&] { nn::load_parameters(file.path(), model); });
-  CHECK(contains(message, "'weight' is [3, 4] f32 in the file but [3, 2] f32 in the module"));
-  CHECK(contains(message, "'bias' is [4] f32 in the file but [2] f32 in the module"));
+  CHECK(contains(message, "'weight' is [3, 4] f32 in " + file.path() + " but [3, 2] f32 in the module"));
+  CHECK(contains(message, "'bias' is [4] f32 in " + file.path() + " but [2] f32 in the module"));
   check_unchanged(model, before);
 
   NamedTensors renamed = snapshot(model);
@@ -217,8 +217,29 @@ TEST_CASE("mismatched shapes, dtypes and names are rejected and leave the model 
   wrong_dtype[2].second = cast(wrong_dtype[2].second, DType::f64);
   nn::save_tensors(file.path(), wrong_dtype);
   message = error_message([&] { nn::load_parameters(file.path(), model); });
-  CHECK(contains(message, "'running' is [2] f64 in the file but [2] f32 in the module"));
+  CHECK(contains(message, "'running' is [2] f64 in " + file.path() + " but [2] f32 in the module"));
   check_unchanged(model, before);
+}
+
+TEST_CASE("load_module_state copies named tensors into a module and names their source in errors") {
+  Generator gen(6);
+  Tiny source(gen), target(gen);
+  NamedTensors state;  // copies in reverse order: names, not positions, decide where each goes
+  for (const auto& [name, tensor] : nn::module_state(source))
+    state.emplace(state.begin(), name, tensor.clone());
+  nn::load_module_state(target, state, "the checkpoint");
+  check_unchanged(target, snapshot(source));
+
+  const NamedTensors before = snapshot(target);
+  NamedTensors doubled = state;
+  doubled.push_back(state.front());
+  CHECK(contains(error_message([&] { nn::load_module_state(target, doubled, "the checkpoint"); }),
+                 "the checkpoint: '" + state.front().first + "' appears twice"));
+  state.pop_back();
+  const std::string message = error_message([&] { nn::load_module_state(target, state, "the checkpoint"); });
+  CHECK(contains(message,
+                 "the checkpoint does not match the module (3 parameters and buffers): missing weight"));
+  check_unchanged(target, before);
 }
 
 TEST_CASE("save_tensors rejects duplicate names") {

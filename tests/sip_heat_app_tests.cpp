@@ -1,6 +1,7 @@
 // sip_heat end to end in tiny configurations: it runs, writes parseable outputs, and the quick-mode ordering
 // checks hold.
 #include <algorithm>
+#include <filesystem>
 #include <vector>
 
 #include "app_test_util.h"
@@ -53,6 +54,57 @@ TEST_CASE("sip_heat with --device cuda trains as on the CPU") {
   REQUIRE(cpu.size() == 8);
   REQUIRE(cuda.size() == cpu.size());
   for (std::size_t i = 0; i < cpu.size(); ++i) CHECK(cuda[i] == doctest::Approx(cpu[i]).epsilon(1e-4));
+}
+
+TEST_CASE("sip_heat split by --stop-at and --resume logs exactly what one uninterrupted run logs") {
+  const std::string base = std::string(SIP_HEAT_BINARY) +
+                           " --methods sip,adam,sgd --iterations 7 --batch 4 --test-batch 4 --out " +
+                           std::string(APP_TEST_DIR);
+  const auto run = [&](const std::string& name, const std::string& extra) {
+    return dphys::test::run_logged(base + "/sip_heat_" + name + " " + extra,
+                                   std::string(APP_TEST_DIR) + "/sip_heat_" + name + ".log");
+  };
+  // Every column but the wall-clock time, row by row.
+  const auto logged = [](const std::string& name) {
+    std::vector<std::string> rows;
+    for (const auto& row : csv_rows(std::string(APP_TEST_DIR) + "/sip_heat_" + name + "/metrics.csv", 5))
+      rows.push_back(row[0] + "," + row[1] + "," + row[3] + "," + row[4]);
+    return rows;
+  };
+  const auto test_errors = [](const std::string& name) {
+    const std::string summary = read_file(std::string(APP_TEST_DIR) + "/sip_heat_" + name + "/summary.json");
+    std::vector<std::string> lines;
+    for (const std::string m : {"sip", "adam", "sgd"}) {
+      const auto at = summary.find("\"" + m + ".test_error\"");
+      REQUIRE(at != std::string::npos);
+      lines.push_back(summary.substr(at, summary.find('\n', at) - at));
+    }
+    return lines;
+  };
+  std::filesystem::remove_all(std::string(APP_TEST_DIR) + "/sip_heat_split");
+  REQUIRE(run("whole", "") == 0);
+  // Three sittings: stop after 2, then after 5 (checkpoints every 2 on the way), then to the end.
+  REQUIRE(run("split", "--stop-at 2") == 0);
+  CHECK(
+      contains(read_file(std::string(APP_TEST_DIR) + "/sip_heat_split.log"), "stopped at iteration 2 of 7"));
+  REQUIRE(run("split", "--resume --stop-at 5 --checkpoint-every 2") == 0);
+  CHECK(logged("split").size() == 15);
+  REQUIRE(run("split", "--resume") == 0);
+  CHECK(contains(read_file(std::string(APP_TEST_DIR) + "/sip_heat_split.log"), "resuming"));
+  REQUIRE(logged("whole").size() == 21);
+  CHECK(logged("split") == logged("whole"));
+  CHECK(test_errors("split") == test_errors("whole"));
+
+  // A checkpoint is neither overwritten by a fresh run nor continued with other flags.
+  CHECK(run("split", "") != 0);
+  CHECK(
+      contains(read_file(std::string(APP_TEST_DIR) + "/sip_heat_split.log"), "pass --resume to continue it"));
+  CHECK(run("split", "--resume --lr-sip 0.01") != 0);
+  CHECK(contains(read_file(std::string(APP_TEST_DIR) + "/sip_heat_split.log"),
+                 "--lr-sip 0.01 (the run has 0.001)"));
+  CHECK(run("adahessian", "--methods sip,adahessian --stop-at 1") != 0);
+  CHECK(contains(read_file(std::string(APP_TEST_DIR) + "/sip_heat_adahessian.log"),
+                 "adahessian's state is not saved"));
 }
 
 TEST_CASE("sip_heat rejects unknown flags and methods with a message") {

@@ -63,6 +63,12 @@ TEST_CASE("random draws are reproducible from the seed and have the right statis
   CHECK(min(u).item() >= -3.0);
   CHECK(max(u).item() < 5.0);
   CHECK(mean(u).item() == doctest::Approx(1.0).epsilon(0.02));
+  // The offset is the stream's position: a generator set to it continues exactly where the first one is.
+  Generator resumed(42);
+  resumed.set_offset(a.offset());
+  CHECK(max_abs_diff(normal({1000}, 0.0, 1.0, resumed, DType::f64),
+                     normal({1000}, 0.0, 1.0, a, DType::f64)) == 0.0);
+  CHECK(resumed.offset() == a.offset());
   Generator d(7), e(7), f(8);
   const Tensor v = uniform({3, 4}, 0.0, 1.0, d, DType::f64);
   CHECK(v.shape() == Shape{3, 4});

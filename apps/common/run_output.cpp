@@ -103,9 +103,10 @@ bool RunOutput::write_summary() const {
   return all;
 }
 
-Progress::Progress(std::string label, std::int64_t total)
+Progress::Progress(std::string label, std::int64_t total, std::int64_t first)
     : label_(std::move(label)),
       total_(total),
+      first_(first),
       start_(std::chrono::steady_clock::now()),
       last_print_(start_) {}
 
@@ -114,7 +115,7 @@ void Progress::update(std::int64_t iteration, double loss) {
   if (now - last_print_ < std::chrono::milliseconds(500) && iteration + 1 < total_) return;
   last_print_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
-  const double rate = (iteration + 1) / std::max(elapsed, 1e-9);
+  const double rate = static_cast<double>(iteration + 1 - first_) / std::max(elapsed, 1e-9);
   const double eta = (total_ - iteration - 1) / std::max(rate, 1e-9);
   std::fprintf(stderr, "\r%-10s iteration %lld/%lld  loss %.4g  %.2f it/s  ETA %.0f s   ", label_.c_str(),
                static_cast<long long>(iteration + 1), static_cast<long long>(total_), loss, rate, eta);

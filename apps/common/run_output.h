@@ -51,13 +51,14 @@ class RunOutput {
 // A one-line progress report on stderr (iteration, loss, iterations per second, ETA), redrawn in place.
 class Progress {
  public:
-  Progress(std::string label, std::int64_t total);
+  // Iterations [first, total) are to run (first > 0 when a run resumes): the rate and ETA count only those.
+  Progress(std::string label, std::int64_t total, std::int64_t first = 0);
   void update(std::int64_t iteration, double loss);
   void finish();
 
  private:
   std::string label_;
-  std::int64_t total_;
+  std::int64_t total_, first_;
   std::chrono::steady_clock::time_point start_, last_print_;
 };
 
