@@ -7,11 +7,12 @@
 #          per iteration of sip_heat (batch 128, SIP and Adam) on the GPU and on this machine's CPU;
 #   bench  bench_fluid and bench_hig_step beside their PyTorch twins, the device peak memory of the 56-step
 #          fluid gradient with and without checkpoints, and batched BFGS on 256 KS fits;
-#   heat   the paper-size sip_heat comparison: SIP and Adam as two processes sharing the GPU (11,001 iterations
-#          each, so that the 10k window [9000, 11000] exists; HEAT_ITERATIONS and HEAT_BATCH override),
-#          stopped after HEAT_SECONDS (default 300), then
-#          error(Adam)/error(SIP) at the iterations both reached (sip.md 3.5.1: 1.15-1.7 at 100; 3.5.2:
-#          1.7-3.2 at 10k), each the mean over iterations [0.9n, 1.1n] as the app computes it.
+#   heat   the paper-size sip_heat comparison: SIP and Adam in lockstep (11,001 iterations, so that the 10k
+#          window [9000, 11000] exists; HEAT_ITERATIONS and HEAT_BATCH override), stopped after HEAT_SECONDS
+#          (default 300), then error(Adam)/error(SIP) at the iterations both reached (sip.md 3.5.1: 1.15-1.7
+#          at 100; 3.5.2: 1.7-3.2 at 10k), each the mean over iterations [0.9n, 1.1n] as the app computes it.
+#          The run folder is runs/sip_heat_gpu, checkpointed every 100 iterations and resumed when present:
+#          carry it to continue a run cut short by the time box (its copy comes back in $OUT).
 # Logs and run folders go to $OUT (the device tool's folder) or gpu_out/.
 # Usage: scripts/gpu_check.sh [stage ...]   (default: tests apps bench)
 set -uo pipefail
@@ -77,14 +78,12 @@ if wants bench; then
   } 2>&1 | tee "$out/bench.log"
 fi
 if wants heat; then
-  # Concurrently, so that a time box cut short still leaves both methods at the same iteration.
-  for method in sip adam; do
-    timeout "${HEAT_SECONDS:-300}" build-gpu/apps/sip_heat --methods "$method" \
-      --iterations "${HEAT_ITERATIONS:-11001}" --batch "${HEAT_BATCH:-128}" --device cuda \
-      --out "$out/sip_heat_full_$method" > "$out/sip_heat_full_$method.log" 2>&1 &
-  done
-  wait
-  for method in sip adam; do tail -3 "$out/sip_heat_full_$method.log"; done
+  run=runs/sip_heat_gpu
+  timeout "${HEAT_SECONDS:-300}" build-gpu/apps/sip_heat --methods sip,adam --iterations "${HEAT_ITERATIONS:-11001}" \
+    --batch "${HEAT_BATCH:-128}" --device cuda --checkpoint-every 100 --resume --out "$run" \
+    > "$out/sip_heat_gpu.log" 2>&1
+  tail -c 2000 "$out/sip_heat_gpu.log" | tr '\r' '\n' | tail -5
+  cp -r "$run" "$out/"
   awk -F, 'FNR > 1 { error[$1, $2] = $5; if ($2 + 0 > last[$1]) last[$1] = $2 + 0 }
     function window_end(n,   lo, hi) { lo = int(0.9 * n); hi = int(1.1 * n); return hi - lo < 5 ? lo + 5 : hi }
     function mean(m, n,   lo, hi, i, total) {
@@ -100,6 +99,6 @@ if wants heat; then
       for (k = 1; k <= 6; ++k) if (window_end(ns[k]) <= reached)
         printf "%8d %12.2f %12.2f %12.3f\n", ns[k], mean("sip", ns[k]), mean("adam", ns[k]),
                mean("adam", ns[k]) / mean("sip", ns[k])
-    }' "$out/sip_heat_full_sip/metrics.csv" "$out/sip_heat_full_adam/metrics.csv" | tee "$out/sip_heat_full.txt"
+    }' "$run/metrics.csv" | tee "$out/sip_heat_gpu.txt"
 fi
 exit $status
