@@ -21,54 +21,57 @@ using Grads = std::vector<Tensor>;
 
 namespace {
 
-Tensor conv_input_grad(const Tensor& g, const Tensor& w, std::int64_t stride, std::int64_t h,
-                       std::int64_t wd);
-Tensor conv_weight_grad(const Tensor& x, const Tensor& g, std::int64_t stride, std::int64_t kh,
-                        std::int64_t kw);
+using kernel::ConvPad;
 
-// Unpadded 2-D cross-correlation, differentiable to any order.
-Tensor conv(const Tensor& x, const Tensor& w, std::int64_t stride) {
-  Tensor out = kernel::conv2d(x, w, stride);
+Tensor conv_input_grad(const Tensor& g, const Tensor& w, std::int64_t stride, std::int64_t h, std::int64_t wd,
+                       ConvPad pad);
+Tensor conv_weight_grad(const Tensor& x, const Tensor& g, std::int64_t stride, std::int64_t kh,
+                        std::int64_t kw, ConvPad pad);
+
+// 2-D cross-correlation of the padded input, differentiable to any order. The padding is read inside the
+// kernels, so the gradient needs no adjoint of a padding op.
+Tensor conv(const Tensor& x, const Tensor& w, std::int64_t stride, ConvPad pad) {
+  Tensor out = kernel::conv2d(x, w, stride, pad);
   if (!needs_grad(x, w)) return out;
   return record("conv2d", {x, w}, out,
-                [sx = Saved(x), sw = Saved(w), stride](const Tensor& g, const Tensor&) {
+                [sx = Saved(x), sw = Saved(w), stride, pad](const Tensor& g, const Tensor&) {
                   const Tensor &input = sx.get(), &weight = sw.get();
-                  return Grads{conv_input_grad(g, weight, stride, input.shape()[2], input.shape()[3]),
-                               conv_weight_grad(input, g, stride, weight.shape()[2], weight.shape()[3])};
+                  return Grads{conv_input_grad(g, weight, stride, input.shape()[2], input.shape()[3], pad),
+                               conv_weight_grad(input, g, stride, weight.shape()[2], weight.shape()[3], pad)};
                 });
 }
 
 // Aᵀ(w) g. Bilinear in (g, w): its VJP is conv(gy, w) for g and conv_weight_grad(gy, g) for w.
-Tensor conv_input_grad(const Tensor& g, const Tensor& w, std::int64_t stride, std::int64_t h,
-                       std::int64_t wd) {
-  Tensor out = kernel::conv2d_input_grad(g, w, stride, h, wd);
+Tensor conv_input_grad(const Tensor& g, const Tensor& w, std::int64_t stride, std::int64_t h, std::int64_t wd,
+                       ConvPad pad) {
+  Tensor out = kernel::conv2d_input_grad(g, w, stride, h, wd, pad);
   if (!needs_grad(g, w)) return out;
   return record("conv2d_input_grad", {g, w}, out,
-                [sg = Saved(g), sw = Saved(w), stride](const Tensor& gy, const Tensor&) {
+                [sg = Saved(g), sw = Saved(w), stride, pad](const Tensor& gy, const Tensor&) {
                   const Tensor &grad = sg.get(), &weight = sw.get();
-                  return Grads{conv(gy, weight, stride),
-                               conv_weight_grad(gy, grad, stride, weight.shape()[2], weight.shape()[3])};
+                  return Grads{conv(gy, weight, stride, pad),
+                               conv_weight_grad(gy, grad, stride, weight.shape()[2], weight.shape()[3], pad)};
                 });
 }
 
 // Σ_b g_b ⊗ unfold(x_b). Bilinear in (x, g): its VJP is conv_input_grad(g, gy) for x and conv(x, gy) for g.
 Tensor conv_weight_grad(const Tensor& x, const Tensor& g, std::int64_t stride, std::int64_t kh,
-                        std::int64_t kw) {
-  Tensor out = kernel::conv2d_weight_grad(x, g, stride, kh, kw);
+                        std::int64_t kw, ConvPad pad) {
+  Tensor out = kernel::conv2d_weight_grad(x, g, stride, kh, kw, pad);
   if (!needs_grad(x, g)) return out;
   return record("conv2d_weight_grad", {x, g}, out,
-                [sx = Saved(x), sg = Saved(g), stride](const Tensor& gy, const Tensor&) {
+                [sx = Saved(x), sg = Saved(g), stride, pad](const Tensor& gy, const Tensor&) {
                   const Tensor &input = sx.get(), &grad = sg.get();
-                  return Grads{conv_input_grad(grad, gy, stride, input.shape()[2], input.shape()[3]),
-                               conv(input, gy, stride)};
+                  return Grads{conv_input_grad(grad, gy, stride, input.shape()[2], input.shape()[3], pad),
+                               conv(input, gy, stride, pad)};
                 });
 }
 
-Tensor pad_spatial(const Tensor& x, int spatial_dims, std::int64_t padding, ConvPadding mode) {
-  if (mode == ConvPadding::valid || padding == 0) return x;
-  std::vector<std::pair<std::int64_t, std::int64_t>> widths(x.dim(), {0, 0});
-  for (int d = x.dim() - spatial_dims; d < x.dim(); ++d) widths[d] = {padding, padding};
-  return pad(x, widths, mode == ConvPadding::circular ? PadMode::periodic : PadMode::constant);
+// The padding of the layer API for a convolution over the trailing `spatial_dims` of H, W (1: W only).
+ConvPad conv_pad(int spatial_dims, std::int64_t padding, ConvPadding mode) {
+  DPHYS_CHECK(padding >= 0, "conv: padding must be >= 0, got {}", padding);
+  if (mode == ConvPadding::valid) return {};
+  return {spatial_dims == 2 ? padding : 0, padding, mode == ConvPadding::circular};
 }
 
 void check_rank(const char* op, const Tensor& x, int rank, const char* layout) {
@@ -187,8 +190,7 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::in
               std::int64_t padding, ConvPadding mode) {
   check_rank("conv1d", x, 3, "[B, C, L]");
   check_rank("conv1d", weight, 3, "weight [O, C, K]");
-  const Tensor padded = pad_spatial(x, 1, padding, mode);
-  const Tensor y = conv(unsqueeze(padded, 2), unsqueeze(weight, 2), stride);
+  const Tensor y = conv(unsqueeze(x, 2), unsqueeze(weight, 2), stride, conv_pad(1, padding, mode));
   return add_channel_bias(squeeze(y, 2), bias, 1);
 }
 
@@ -196,7 +198,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, std::in
               std::int64_t padding, ConvPadding mode) {
   check_rank("conv2d", x, 4, "[B, C, H, W]");
   check_rank("conv2d", weight, 4, "weight [O, C, KH, KW]");
-  return add_channel_bias(conv(pad_spatial(x, 2, padding, mode), weight, stride), bias, 2);
+  return add_channel_bias(conv(x, weight, stride, conv_pad(2, padding, mode)), bias, 2);
 }
 
 Tensor max_pool1d(const Tensor& x, std::int64_t kernel) { return pool("max_pool1d", x, 1, kernel, true); }

@@ -135,13 +135,15 @@ void complex_multiply(const Indexing<2>& index, const void* spectrum, const void
                       bool complex_multiplier, void* out);
 
 // ---- convolution (engine/conv.cpp): im2col for the whole batch, and its adjoint ----
+// in_h × in_w is the unpadded image; pad_h, pad_w and periodic as kernel::ConvPad (engine/conv.h).
 struct ConvShape {
-  std::int64_t batch, channels, in_h, in_w, kh, kw, out_h, out_w, stride;
+  std::int64_t batch, channels, in_h, in_w, kh, kw, out_h, out_w, stride, pad_h, pad_w;
+  bool periodic;
 };
-// cols[b, (c, p, q), (i, j)] = x[b, c, i·s + p, j·s + q]
+// cols[b, (c, p, q), (i, j)] = x̄[b, c, i·s + p, j·s + q], x̄ the padded image
 void unfold(DType dtype, const ConvShape& shape, const void* x, void* cols);
-// x[b, c, y, x] = Σ cols[b, (c, p, q), (i, j)] over i·s + p = y, j·s + q = x (one thread per input element,
-// no atomics).
+// x[b, c, y, x] = Σ cols[b, (c, p, q), (i, j)] over the padded positions (i·s + p, j·s + q) that read
+// (y, x) (one thread per input element, no atomics).
 void fold(DType dtype, const ConvShape& shape, const void* cols, void* x);
 
 // ---- stencils (engine/stencil.h); Boundary as its integer value: 0 periodic, 1 dirichlet, 2 neumann ----

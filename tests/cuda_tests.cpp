@@ -641,30 +641,35 @@ TEST_CASE("a HIG step on the device equals the CPU's, through the SVD and the Gr
   }
 }
 
-TEST_CASE("device convolutions and their adjoints agree with the CPU, with strides") {
+TEST_CASE("device convolutions and their adjoints agree with the CPU, with strides and padding") {
   if (!cuda_device_present()) return;
   std::uint64_t seed = 160;
+  // No padding; zeros; periodic; periodic wider than the image (the wrap goes round twice).
+  const std::vector<kernel::ConvPad> pads{{}, {1, 2, false}, {1, 2, true}, {10, 1, true}};
   for (DType dtype : {DType::f32, DType::f64})
-    for (std::int64_t stride : {1, 2}) {
-      CAPTURE(stride);
-      const double tol = dtype == DType::f32 ? 1e-5 : 1e-13;
-      const Tensor x = random_tensor({2, 3, 9, 8}, dtype, ++seed),
-                   w = random_tensor({4, 3, 3, 2}, dtype, ++seed);
-      const Tensor y = kernel::conv2d(x, w, stride);
-      check_op([stride](const std::vector<Tensor>& in) { return kernel::conv2d(in[0], in[1], stride); },
-               {x, w}, tol);
-      const Tensor g = random_tensor(y.shape(), dtype, ++seed);
-      check_op(
-          [stride](const std::vector<Tensor>& in) {
-            return kernel::conv2d_input_grad(in[0], in[1], stride, 9, 8);
-          },
-          {g, w}, tol);
-      check_op(
-          [stride](const std::vector<Tensor>& in) {
-            return kernel::conv2d_weight_grad(in[0], in[1], stride, 3, 2);
-          },
-          {x, g}, tol);
-    }
+    for (std::int64_t stride : {1, 2})
+      for (const kernel::ConvPad& pad : pads) {
+        CAPTURE(stride);
+        CAPTURE(pad.h);
+        CAPTURE(pad.periodic);
+        const double tol = dtype == DType::f32 ? 1e-5 : 1e-13;
+        const Tensor x = random_tensor({2, 3, 9, 8}, dtype, ++seed),
+                     w = random_tensor({4, 3, 3, 2}, dtype, ++seed);
+        const Tensor y = kernel::conv2d(x, w, stride, pad);
+        check_op([&](const std::vector<Tensor>& in) { return kernel::conv2d(in[0], in[1], stride, pad); },
+                 {x, w}, tol);
+        const Tensor g = random_tensor(y.shape(), dtype, ++seed);
+        check_op(
+            [&](const std::vector<Tensor>& in) {
+              return kernel::conv2d_input_grad(in[0], in[1], stride, 9, 8, pad);
+            },
+            {g, w}, tol);
+        check_op(
+            [&](const std::vector<Tensor>& in) {
+              return kernel::conv2d_weight_grad(in[0], in[1], stride, 3, 2, pad);
+            },
+            {x, g}, tol);
+      }
 }
 
 TEST_CASE("training-mode batch norm and its fused backward agree between the devices") {

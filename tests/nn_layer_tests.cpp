@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "autodiff/nn_ops.h"
+#include "autodiff/transforms.h"
 #include "nn/init.h"
 #include "nn/layers.h"
 #include "test_util.h"
@@ -9,6 +10,7 @@
 using namespace dphys;
 using dphys::test::contains;
 using dphys::test::error_message;
+using dphys::test::max_abs_diff;
 
 namespace {
 
@@ -31,9 +33,9 @@ std::vector<double> reference_conv2d(const Tensor& x, const Tensor& w, const Ten
             for (std::int64_t p = 0; p < K; ++p)
               for (std::int64_t q = 0; q < K; ++q) {
                 std::int64_t r = i * stride + p - pad, s = j * stride + q - pad;
-                if (circular) {
-                  r = (r + H) % H;
-                  s = (s + W) % W;
+                if (circular) {  // any width: the padding may wrap round the image more than once
+                  r = (r % H + H) % H;
+                  s = (s % W + W) % W;
                 } else if (r < 0 || r >= H || s < 0 || s >= W) {
                   continue;
                 }
@@ -58,13 +60,44 @@ TEST_CASE("conv2d matches a direct loop for zero and circular padding and stride
   const Tensor x = normal({2, 3, 7, 6}, 0, 1, gen, DType::f64);
   const Tensor w = normal({4, 3, 3, 3}, 0, 1, gen, DType::f64), b = normal({4}, 0, 1, gen, DType::f64);
   for (std::int64_t stride : {1, 2}) {
-    CHECK(max_diff(values(conv2d(x, w, b, stride, 1, ConvPadding::zeros)),
-                   reference_conv2d(x, w, b, stride, 1, false)) < 1e-12);
-    CHECK(max_diff(values(conv2d(x, w, b, stride, 1, ConvPadding::circular)),
-                   reference_conv2d(x, w, b, stride, 1, true)) < 1e-12);
+    for (std::int64_t pad : {1, 2, 8}) {
+      CAPTURE(stride);
+      CAPTURE(pad);
+      CHECK(max_diff(values(conv2d(x, w, b, stride, pad, ConvPadding::zeros)),
+                     reference_conv2d(x, w, b, stride, pad, false)) < 1e-12);
+      CHECK(max_diff(values(conv2d(x, w, b, stride, pad, ConvPadding::circular)),
+                     reference_conv2d(x, w, b, stride, pad, true)) < 1e-12);
+    }
     CHECK(max_diff(values(conv2d(x, w, b, stride, 0, ConvPadding::valid)),
                    reference_conv2d(x, w, b, stride, 0, false)) < 1e-12);
   }
+}
+
+TEST_CASE("padding read inside the convolution equals padding first, in values and gradients") {
+  Generator gen(3);
+  const Tensor x = normal({2, 3, 7, 6}, 0, 1, gen, DType::f64);
+  const Tensor w = normal({4, 3, 3, 3}, 0, 1, gen, DType::f64), b = normal({4}, 0, 1, gen, DType::f64);
+  for (const ConvPadding mode : {ConvPadding::zeros, ConvPadding::circular})
+    for (std::int64_t stride : {1, 2})
+      for (std::int64_t width : {1, 3}) {
+        CAPTURE(stride);
+        CAPTURE(width);
+        const auto fused = [&](const Tensor& in, const Tensor& kernel) {
+          return sum(square(conv2d(in, kernel, b, stride, width, mode)));
+        };
+        const auto padded_first = [&](const Tensor& in, const Tensor& kernel) {
+          const Tensor padded = pad(in, {{0, 0}, {0, 0}, {width, width}, {width, width}},
+                                    mode == ConvPadding::circular ? PadMode::periodic : PadMode::constant);
+          return sum(square(conv2d(padded, kernel, b, stride, 0, ConvPadding::valid)));
+        };
+        CHECK(std::abs(fused(x, w).item() - padded_first(x, w).item()) < 1e-10);
+        const std::vector<Tensor> g_fused =
+            grad([&](const std::vector<Tensor>& v) { return fused(v[0], v[1]); }, {x, w});
+        const std::vector<Tensor> g_first =
+            grad([&](const std::vector<Tensor>& v) { return padded_first(v[0], v[1]); }, {x, w});
+        CHECK(max_abs_diff(g_fused[0], g_first[0]) < 1e-11);
+        CHECK(max_abs_diff(g_fused[1], g_first[1]) < 1e-11);
+      }
 }
 
 TEST_CASE("conv1d is conv2d on a height-1 image") {
