@@ -43,6 +43,33 @@ AdaHessian::AdaHessian(std::vector<Tensor> parameters, const AdaHessianOptions& 
   }
 }
 
+NamedTensors AdaHessian::state() const {
+  NamedTensors out = Optimizer::state();
+  out.emplace_back("probe_offset", from_indices({static_cast<std::int64_t>(generator_.offset())}, {1}));
+  return out;
+}
+
+void AdaHessian::load_state(const NamedTensors& state) {
+  NamedTensors rest;
+  Tensor offset;
+  for (const auto& [name, tensor] : state) {
+    if (name != "probe_offset") {
+      rest.emplace_back(name, tensor);
+      continue;
+    }
+    DPHYS_CHECK(!offset.defined(), "AdaHessian::load_state: 'probe_offset' appears twice");
+    offset = tensor;
+  }
+  DPHYS_CHECK(offset.defined(), "AdaHessian::load_state: the state has no 'probe_offset' entry");
+  DPHYS_CHECK(offset.dtype() == DType::i64 && offset.shape() == Shape{1},
+              "AdaHessian::load_state: 'probe_offset' has shape {} and dtype {}, expected [1] i64",
+              shape_str(offset.shape()), dtype_name(offset.dtype()));
+  const std::int64_t position = offset.to(Device::cpu()).to_vector<std::int64_t>()[0];
+  DPHYS_CHECK(position >= 0, "AdaHessian::load_state: 'probe_offset' is negative ({})", position);
+  Optimizer::load_state(rest);  // validates before changing anything; the offset is set only after it
+  generator_.set_offset(static_cast<std::uint64_t>(position));
+}
+
 double AdaHessian::step(const std::function<Tensor()>& loss) {
   const std::vector<Tensor>& params = parameters();
   Tensor value;

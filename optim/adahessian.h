@@ -19,8 +19,8 @@ struct AdaHessianOptions {
   double weight_decay = 0.0;
   // k in [0, 1]: 1 is the full Newton-like scaling, 0.5 the default.
   double hessian_power = 0.5;
-  // Seeds the Rademacher probes. The probe stream is not part of state(): a run resumed by load_state draws
-  // different probes than an uninterrupted one.
+  // Seeds the Rademacher probes. The stream's position is part of state(), so a run resumed by load_state
+  // draws the probes an uninterrupted one would.
   std::uint64_t seed = 0;
 };
 
@@ -31,7 +31,8 @@ struct AdaHessianOptions {
 //   m ← β1·m + (1 − β1)·g,  s ← β2·s + (1 − β2)·h²,
 //   θ ← θ − lr·( (m/(1 − β1ᵗ)) / ((√s / √(1 − β2ᵗ))^k + ε) + wd·θ ).
 // Only parameters with at most 2 axes or exactly 4 are accepted: torch-optimizer defines the block for no
-// other rank. State per parameter: "step" (0-d f64), "exp_avg", "exp_hessian_diag_sq".
+// other rank. State per parameter: "step" (0-d f64), "exp_avg", "exp_hessian_diag_sq"; and "probe_offset"
+// ([1] i64), the probe stream's position.
 class AdaHessian : public Optimizer {
  public:
   AdaHessian(std::vector<Tensor> parameters, const AdaHessianOptions& options = AdaHessianOptions());
@@ -41,6 +42,9 @@ class AdaHessian : public Optimizer {
   // parameter's .grad by its gradient (undefined where the loss does not depend on it; those parameters are
   // skipped) and updates the parameters. Returns the loss before the update.
   double step(const std::function<Tensor()>& loss);
+
+  NamedTensors state() const override;
+  void load_state(const NamedTensors& state) override;
 
  protected:
   void update(Tensor& param, const Tensor& grad, std::vector<Tensor>& slots) override;

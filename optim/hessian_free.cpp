@@ -3,6 +3,7 @@
 #include <cmath>
 #include <limits>
 #include <set>
+#include <string>
 #include <utility>
 
 #include "autodiff/backward.h"
@@ -165,6 +166,58 @@ void HessianFree::set_damping(double damping) {
   DPHYS_CHECK(std::isfinite(damping) && damping >= 0.0, "HessianFree: damping {} must be finite and >= 0",
               damping);
   damping_ = damping;
+}
+
+NamedTensors HessianFree::state() const {
+  NamedTensors out{{"damping", scalar(damping_, DType::f64)}};
+  for (std::size_t i = 0; i < warm_start_.size(); ++i)
+    out.emplace_back("warm_start." + std::to_string(i), warm_start_[i].clone());
+  return out;
+}
+
+void HessianFree::load_state(const NamedTensors& state) {
+  double damping = -1.0;
+  bool have_damping = false;
+  Vectors warm_start(parameters_.size());
+  std::size_t found = 0;
+  for (const auto& [name, tensor] : state) {
+    DPHYS_CHECK(tensor.defined(), "HessianFree::load_state: entry '{}' is an undefined tensor", name);
+    if (name == "damping") {
+      DPHYS_CHECK(!have_damping, "HessianFree::load_state: 'damping' appears twice");
+      DPHYS_CHECK(tensor.shape().empty() && tensor.dtype() == DType::f64,
+                  "HessianFree::load_state: 'damping' has shape {} and dtype {}, expected a 0-d f64 tensor",
+                  shape_str(tensor.shape()), dtype_name(tensor.dtype()));
+      damping = tensor.item();
+      DPHYS_CHECK(std::isfinite(damping) && damping >= 0.0,
+                  "HessianFree::load_state: damping {} must be finite and >= 0", damping);
+      have_damping = true;
+      continue;
+    }
+    const std::string prefix = "warm_start.";
+    std::size_t index = 0;
+    const bool numbered = name.rfind(prefix, 0) == 0 && name.size() > prefix.size() &&
+                          name.find_first_not_of("0123456789", prefix.size()) == std::string::npos;
+    if (numbered) index = std::stoul(name.substr(prefix.size()));
+    DPHYS_CHECK(
+        numbered && index < parameters_.size(),
+        "HessianFree::load_state: unexpected entry '{}'; expected 'damping' or 'warm_start.<i>' with i "
+        "below {}",
+        name, parameters_.size());
+    DPHYS_CHECK(!warm_start[index].defined(), "HessianFree::load_state: entry '{}' appears twice", name);
+    const Tensor& p = parameters_[index];
+    DPHYS_CHECK(tensor.shape() == p.shape() && tensor.dtype() == p.dtype() && tensor.device() == p.device(),
+                "HessianFree::load_state: entry '{}' is {} {} on {}, parameter {} is {} {} on {}", name,
+                shape_str(tensor.shape()), dtype_name(tensor.dtype()), tensor.device().str(), index,
+                shape_str(p.shape()), dtype_name(p.dtype()), p.device().str());
+    warm_start[index] = tensor.clone();
+    ++found;
+  }
+  DPHYS_CHECK(have_damping, "HessianFree::load_state: the state has no 'damping' entry");
+  DPHYS_CHECK(found == 0 || found == parameters_.size(),
+              "HessianFree::load_state: the state has a warm start for {} of the {} parameters", found,
+              parameters_.size());
+  damping_ = damping;
+  warm_start_ = found == 0 ? Vectors() : std::move(warm_start);
 }
 
 HessianFreeReport HessianFree::step(const Closure& loss) {

@@ -7,8 +7,11 @@
 #include <vector>
 
 #include "engine/tensor.h"
+#include "nn/module.h"
 
 namespace dphys::optim {
+
+using nn::NamedTensors;
 
 struct HessianFreeOptions {
   // The line search's first step size (the constant step when line_search is off).
@@ -59,6 +62,13 @@ class HessianFree {
   // Jᵀ·∇²ℓ(z)·J·v, J = ∂z/∂θ. Positive semi-definite whenever ℓ is convex in z (e.g. ½‖P(z) − y*‖² with
   // linear P, the SIP baseline's split at the network output).
   HessianFreeReport step(const Closure& outputs, const OutputLoss& output_loss);
+
+  // A checkpoint: "damping" (0-d f64, λ) and, after the first step, "warm_start.<i>" for every parameter i
+  // (the next CG's starting point). The tensors are copies.
+  NamedTensors state() const;
+  // Restores state() taken over parameters of the same shapes, dtypes and devices. Validates everything
+  // first: on error nothing changes.
+  void load_state(const NamedTensors& state);
 
   double damping() const { return damping_; }
   void set_damping(double damping);

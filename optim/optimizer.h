@@ -32,10 +32,11 @@ class Optimizer {
 
   // A checkpoint: "lr" (0-d f64) and "param.<i>.<slot>" for every parameter i that has been updated. The
   // tensors are copies. save_tensors / load_tensors (nn/serialize.h) write and read it.
-  NamedTensors state() const;
+  // Optimizers with further state (AdaHessian's probe stream) add entries of their own.
+  virtual NamedTensors state() const;
   // Restores a checkpoint taken from an optimizer of the same kind over parameters of the same shapes and
   // dtypes. Validates every name, shape and dtype first: on error nothing changes.
-  void load_state(const NamedTensors& state);
+  virtual void load_state(const NamedTensors& state);
 
  protected:
   // One update of `param` with `grad` (same shape), run under NoGradGuard. `slots` holds the parameter's

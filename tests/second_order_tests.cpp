@@ -383,8 +383,8 @@ TEST_CASE("AdaHessian matches the hand computation on a diagonal quadratic, wher
       check_close(values(theta.grad()), last_grad, 1e-12);
       std::vector<std::string> names;
       for (const auto& entry : optimizer.state()) names.push_back(entry.first);
-      CHECK(names ==
-            std::vector<std::string>{"lr", "param.0.step", "param.0.exp_avg", "param.0.exp_hessian_diag_sq"});
+      CHECK(names == std::vector<std::string>{"lr", "param.0.step", "param.0.exp_avg",
+                                              "param.0.exp_hessian_diag_sq", "probe_offset"});
     }
   }
 }
@@ -441,7 +441,7 @@ TEST_CASE("AdaHessian probes the full Hessian with seeded Rademacher vectors") {
     AdaHessian optimizer({theta}, options);
     const auto loss = [&] { return 0.5 * sum(theta * matmul(H, theta)); };
     for (int t = 0; t < 4; ++t) {
-      const double before = optimizer.state().size() > 1 ? values(optimizer.state()[3].second)[0] : 0.0;
+      const double before = optimizer.state().size() > 2 ? values(optimizer.state()[3].second)[0] : 0.0;
       optimizer.step(loss);
       const std::vector<double> s = values(optimizer.state()[3].second);
       CHECK(s[0] == s[1]);
@@ -479,4 +479,94 @@ TEST_CASE("AdaHessian reduces an ill-conditioned 10-D quadratic to a stated tole
   const double final = loss().item();
   MESSAGE("AdaHessian (k = 1), loss after 200 steps / initial: " << final / initial);
   CHECK(final < 1e-8 * initial);
+}
+
+namespace {
+
+// f(θ) = ½ Σ aᵢθᵢ² + ¼ (Σ θ)⁴: a Hessian with off-diagonal terms, so AdaHessian's probes matter.
+Tensor coupled_loss(const Tensor& theta) {
+  const Tensor a = from_vector({1.0, 3.0, 0.5, 2.0}, {4}, DType::f64);
+  return 0.5 * sum(a * theta * theta) + 0.25 * square(square(sum(theta)));
+}
+
+Tensor coupled_start() { return from_vector({1.0, -0.5, 0.25, 2.0}, {4}, DType::f64).requires_grad_(); }
+
+// A copy of `theta` as a new leaf, for an optimizer restored from a checkpoint.
+Tensor restored_leaf(const Tensor& theta) { return theta.detach().clone().requires_grad_(); }
+
+}  // namespace
+
+TEST_CASE("AdaHessian resumed from state() continues exactly as the uninterrupted run, probes included") {
+  AdaHessianOptions options;
+  options.lr = 0.05;
+  options.seed = 3;
+  const Tensor whole = coupled_start(), split = coupled_start();
+  AdaHessian uninterrupted({whole}, options), first_half({split}, options);
+  for (int t = 0; t < 3; ++t) {
+    uninterrupted.step([&] { return coupled_loss(whole); });
+    first_half.step([&] { return coupled_loss(split); });
+  }
+  const NamedTensors saved = first_half.state();
+  const auto resume = [&](const NamedTensors& state) {
+    const Tensor theta = restored_leaf(split);
+    AdaHessian second_half({theta}, options);
+    second_half.load_state(state);
+    for (int t = 0; t < 3; ++t) second_half.step([&] { return coupled_loss(theta); });
+    return theta;
+  };
+  const Tensor resumed = resume(saved);
+  for (int t = 0; t < 3; ++t) uninterrupted.step([&] { return coupled_loss(whole); });
+  CHECK(max_abs_diff(resumed, whole) == 0.0);
+  // The probe stream's position is what makes it exact: restarting the stream changes the result.
+  NamedTensors restarted = saved;
+  restarted.back().second = from_indices({0}, {1});
+  CHECK(max_abs_diff(resume(restarted), whole) > 1e-6);
+
+  AdaHessian fresh({restored_leaf(split)}, options);
+  NamedTensors without = saved;
+  without.pop_back();
+  CHECK(contains(error_message([&] { fresh.load_state(without); }), "no 'probe_offset' entry"));
+  NamedTensors bad = saved;
+  bad.back().second = scalar(1.0, DType::f64);
+  CHECK(contains(error_message([&] { fresh.load_state(bad); }), "expected [1] i64"));
+}
+
+TEST_CASE("Hessian-free resumed from state() continues exactly as the uninterrupted run") {
+  HessianFreeOptions options;
+  options.cg_max_iterations = 3;  // short solves, so the warm start and the damping carry information
+  const Tensor whole = coupled_start(), split = coupled_start();
+  HessianFree uninterrupted({whole}, options), first_half({split}, options);
+  for (int t = 0; t < 2; ++t) {
+    uninterrupted.step([&] { return coupled_loss(whole); });
+    first_half.step([&] { return coupled_loss(split); });
+  }
+  const NamedTensors saved = first_half.state();
+  REQUIRE(saved.size() == 2);
+  CHECK(saved[0].first == "damping");
+  CHECK(saved[1].first == "warm_start.0");
+  const auto resume = [&](const NamedTensors* state) {
+    const Tensor theta = restored_leaf(split);
+    HessianFree second_half({theta}, options);
+    if (state) second_half.load_state(*state);
+    for (int t = 0; t < 2; ++t) second_half.step([&] { return coupled_loss(theta); });
+    return theta;
+  };
+  const Tensor resumed = resume(&saved);
+  for (int t = 0; t < 2; ++t) uninterrupted.step([&] { return coupled_loss(whole); });
+  CHECK(max_abs_diff(resumed, whole) == 0.0);
+  CHECK(max_abs_diff(resume(nullptr), whole) > 1e-9);  // a cold restart differs
+
+  HessianFree fresh({restored_leaf(split)}, options);
+  const double damping = fresh.damping();
+  CHECK(contains(error_message([&] { fresh.load_state({saved[1]}); }), "no 'damping' entry"));
+  CHECK(contains(error_message([&] {
+                   fresh.load_state({saved[0], {"warm_start.1", saved[1].second}});
+                 }),
+                 "unexpected entry 'warm_start.1'"));
+  CHECK(contains(error_message([&] {
+                   fresh.load_state({saved[0], {"warm_start.0", zeros({3}, DType::f64)}});
+                 }),
+                 "entry 'warm_start.0' is [3] f64 on cpu, parameter 0 is [4] f64 on cpu"));
+  CHECK(fresh.damping() == damping);
+  CHECK(fresh.state().size() == 1);
 }

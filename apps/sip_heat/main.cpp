@@ -138,11 +138,6 @@ int main(int argc, char** argv) {
       names.push_back(m);
     }
     const bool checkpointing = checkpoint_every > 0 || stop_at > 0;
-    for (const std::string& m : names)
-      DPHYS_CHECK(!checkpointing || HeatMethod::checkpointable(m),
-                  "sip_heat: --checkpoint-every and --stop-at cover sip, adam and sgd; {}'s state is not "
-                  "saved (AdaHessian's probe stream, Hessian-free's damping and CG warm start)",
-                  m);
 
     // Before RunOutput, which starts metrics.csv afresh: a run's checkpoint is never overwritten by accident.
     const RunCheckpoint checkpoint(folder);

@@ -105,38 +105,34 @@ Tensor HeatMethod::predict(const Tensor& y_star) {
   return maximum(parts_->network(network_input(y_star)), scalar(0.0, DType::f64, y_star.device()));
 }
 
-bool HeatMethod::checkpointable(const std::string& name) {
-  return name != "adahessian" && name != "hessian_free";
-}
-
 NamedTensors HeatMethod::state() const {
-  DPHYS_CHECK(checkpointable(name_),
-              "sip_heat: checkpoints cover sip, adam and sgd; {}'s state is not saved (AdaHessian's probe "
-              "stream, Hessian-free's damping and CG warm start)",
-              name_);
   NamedTensors out;
   for (const auto& [name, tensor] : nn::module_state(parts_->network))
     out.emplace_back("net." + name, tensor);
-  for (const auto& [name, tensor] : parts_->optimizer->state()) out.emplace_back("optim." + name, tensor);
+  const NamedTensors optimizer =
+      parts_->hessian_free ? parts_->hessian_free->state() : parts_->optimizer->state();
+  for (const auto& [name, tensor] : optimizer) out.emplace_back("optim." + name, tensor);
   return out;
 }
 
 void HeatMethod::load_state(const NamedTensors& state, const std::string& source) {
-  DPHYS_CHECK(checkpointable(name_), "sip_heat: {} cannot be restored from a checkpoint", name_);
   NamedTensors network_state, optimizer_state;
   const Device device = parts_->network.parameters().front().device();
   for (const auto& [name, tensor] : state) {
     if (name.rfind("net.", 0) == 0) {
       network_state.emplace_back(name.substr(4), tensor);
-    } else {
-      DPHYS_CHECK(name.rfind("optim.", 0) == 0, "sip_heat: {}: unexpected entry '{}' for method {}", source,
-                  name, name_);
-      // The per-parameter slots live where the parameters are; the scalar settings stay on the host.
-      const std::string slot = name.substr(6);
-      optimizer_state.emplace_back(slot, slot.rfind("param.", 0) == 0 ? tensor.to(device) : tensor);
+      continue;
     }
+    DPHYS_CHECK(name.rfind("optim.", 0) == 0, "sip_heat: {}: unexpected entry '{}' for method {}", source,
+                name, name_);
+    // The optimizers keep their state where the parameters are (their scalars are read from anywhere).
+    optimizer_state.emplace_back(name.substr(6), tensor.to(device));
   }
-  parts_->optimizer->load_state(optimizer_state);
+  if (parts_->hessian_free) {
+    parts_->hessian_free->load_state(optimizer_state);
+  } else {
+    parts_->optimizer->load_state(optimizer_state);
+  }
   nn::load_module_state(parts_->network, network_state, source);
 }
 

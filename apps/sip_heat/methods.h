@@ -42,10 +42,9 @@ class HeatMethod {
   // train-mode batch statistics, since the reference never switches the U-nets to evaluation mode (§1.10).
   Tensor predict(const Tensor& y_star);
 
-  // Whether state() holds everything the method's later steps depend on: not for AdaHessian (its probe
-  // stream) and Hessian-free (its damping and CG warm start).
-  static bool checkpointable(const std::string& name);
-  // "net.<name>" for the network's parameters and buffers, "optim.<name>" for the optimizer's state.
+  // Everything the method's later steps depend on: "net.<name>" for the network's parameters and buffers,
+  // "optim.<name>" for the optimizer's state (AdaHessian's probe stream and Hessian-free's damping and CG
+  // warm start included).
   NamedTensors state() const;
   // Restores state(); `source` names the checkpoint in errors.
   void load_state(const NamedTensors& state, const std::string& source);
