@@ -14,6 +14,7 @@
 #include "engine/batch_norm.h"
 #include "engine/constant_cache.h"
 #include "engine/conv.h"
+#include "engine/max_pool.h"
 
 namespace dphys {
 
@@ -110,9 +111,24 @@ std::vector<int> window_axes(const Tensor& x, int spatial_dims) {
 
 Tensor pool(const char* op, const Tensor& x, int spatial_dims, std::int64_t k, bool take_max) {
   check_rank(op, x, 2 + spatial_dims, spatial_dims == 1 ? "[B, C, L]" : "[B, C, H, W]");
-  const Tensor w = windows(op, x, spatial_dims, k);
-  const std::vector<int> axes = window_axes(x, spatial_dims);
-  return take_max ? max(w, axes) : mean(w, axes);
+  const auto composed = [op, spatial_dims, k, take_max](const Tensor& in) {
+    const Tensor w = windows(op, in, spatial_dims, k);
+    const std::vector<int> axes = window_axes(in, spatial_dims);
+    return take_max ? max(w, axes) : mean(w, axes);
+  };
+  if (!take_max) return composed(x);
+  // Max pooling's first derivative is one pass over the windows (the composed one broadcasts a mask, a tie
+  // count and the gradient over short window axes); higher derivatives differentiate the composed formula.
+  const Function forward = [composed](const std::vector<Tensor>& in) { return composed(in[0]); };
+  const CustomBackward backward = [composed, spatial_dims, k](const Tensor& g, const std::vector<Tensor>& in,
+                                                              const Tensor& y) {
+    if (GradMode::enabled())
+      return vjp([composed](const std::vector<Tensor>& v) { return composed(v[0]); }, in, g).second;
+    if (spatial_dims == 2) return std::vector<Tensor>{kernel::max_pool_backward(in[0], y, g, k, k)};
+    const Tensor dx = kernel::max_pool_backward(unsqueeze(in[0], 2), unsqueeze(y, 2), unsqueeze(g, 2), 1, k);
+    return std::vector<Tensor>{squeeze(dx, 2)};
+  };
+  return custom_op(op, {x}, forward, backward);
 }
 
 // Output i of a linear upsampling by `factor` samples its n inputs at (i + 1/2)/f − 1/2 (align_corners =

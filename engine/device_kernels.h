@@ -146,6 +146,10 @@ void unfold(DType dtype, const ConvShape& shape, const void* x, void* cols);
 // (y, x) (one thread per input element, no atomics).
 void fold(DType dtype, const ConvShape& shape, const void* cols, void* x);
 
+// ---- max pooling (engine/max_pool.h): the backward pass, one thread per window ----
+void max_pool_backward(DType dtype, std::int64_t windows, std::int64_t h, std::int64_t w, std::int64_t kh,
+                       std::int64_t kw, const void* x, const void* y, const void* g, void* dx);
+
 // ---- stencils (engine/stencil.h); Boundary as its integer value: 0 periodic, 1 dirichlet, 2 neumann ----
 void laplacian(DType dtype, std::int64_t images, std::int64_t ny, std::int64_t nx, int dims, double dy,
                double dx, int boundary, const void* x, void* out);

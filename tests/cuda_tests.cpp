@@ -17,6 +17,7 @@
 #include "engine/fft.h"
 #include "engine/layout.h"
 #include "engine/linalg.h"
+#include "engine/max_pool.h"
 #include "engine/stencil.h"
 #include "nn/architectures.h"
 #include "nn/serialize.h"
@@ -681,6 +682,19 @@ TEST_CASE("training-mode batch norm and its fused backward agree between the dev
         {random_tensor({4, 3, 5, 7}, dtype, 300), random_tensor({3}, dtype, 301),
          random_tensor({3}, dtype, 302)},
         dtype == DType::f32 ? 1e-4 : 1e-12);
+  }
+}
+
+TEST_CASE("the max-pooling backward kernel agrees between the devices, ties included") {
+  if (!cuda_device_present()) return;
+  for (const DType dtype : {DType::f32, DType::f64}) {
+    // Signs (±1) tie in most windows; 7 x 9 with 2 x 3 windows leaves a row outside every window.
+    const Tensor x = sign(random_tensor({2, 3, 7, 9}, dtype, 310));
+    const Tensor y = max(reshape(slice(x, 2, 0, 6), {2, 3, 3, 2, 3, 3}), {3, 5});
+    const Tensor g = random_tensor(y.shape(), dtype, 311);
+    check_op(
+        [](const std::vector<Tensor>& in) { return kernel::max_pool_backward(in[0], in[1], in[2], 2, 3); },
+        {x, y, g}, dtype == DType::f32 ? 1e-6 : 1e-15);
   }
 }
 

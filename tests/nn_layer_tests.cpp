@@ -114,6 +114,57 @@ TEST_CASE("conv1d is conv2d on a height-1 image") {
   CHECK(values(y)[0] == doctest::Approx(expected));
 }
 
+namespace {
+
+// Checks that a and b hold the same values bit for bit, NaN where the other has NaN; returns the NaN count.
+int check_same_values(const Tensor& a, const Tensor& b) {
+  const std::vector<double> va = values(a), vb = values(b);
+  REQUIRE(va.size() == vb.size());
+  int nans = 0;
+  for (std::size_t i = 0; i < va.size(); ++i) {
+    CAPTURE(i);
+    CHECK(std::isnan(va[i]) == std::isnan(vb[i]));
+    if (std::isnan(va[i])) {
+      ++nans;
+    } else {
+      CHECK(va[i] == vb[i]);
+    }
+  }
+  return nans;
+}
+
+}  // namespace
+
+TEST_CASE("max pooling's fused gradient equals the composed formula's, ties, crops and NaN included") {
+  // Values from a few integers, so windows often tie; 5 x 7 leaves a row and a column outside every window.
+  Generator gen(4);
+  for (const DType dtype : {DType::f32, DType::f64}) {
+    CAPTURE(dtype_name(dtype));
+    std::vector<double> raw = values(uniform({2, 3, 5, 7}, 0.0, 3.0, gen, DType::f64));
+    for (double& v : raw) v = std::floor(v);
+    raw[8] = NAN;  // row 1, column 1 of the first image: in its window (0, 0)
+    const Tensor x = from_vector(raw, {2, 3, 5, 7}, dtype);
+    const Tensor weights = uniform({2, 3, 2, 3}, -1.0, 1.0, gen, dtype);
+    const Tensor fused = grad([&](const Tensor& v) { return sum(max_pool2d(v, 2) * weights); }, x);
+    const Tensor composed = grad(
+        [&](const Tensor& v) {
+          const Tensor cropped = slice(slice(v, 2, 0, 4), 3, 0, 6);
+          return sum(max(reshape(cropped, {2, 3, 2, 2, 3, 2}), {3, 5}) * weights);
+        },
+        x);
+    CHECK(check_same_values(fused, composed) == 4);  // the NaN window and nothing else
+    // 1-D pooling goes through the same kernel.
+    const Tensor s = reshape(x, {6, 5, 7});
+    const Tensor fused_1d = grad([](const Tensor& v) { return sum(square(max_pool1d(v, 3))); }, s);
+    const Tensor composed_1d = grad(
+        [](const Tensor& v) {
+          return sum(square(max(reshape(slice(v, 2, 0, 6), {6, 5, 2, 3}), {3})));
+        },
+        s);
+    CHECK(check_same_values(fused_1d, composed_1d) == 3);
+  }
+}
+
 TEST_CASE("pooling and upsampling by hand") {
   const Tensor x = from_vector({1, 5, 2, 0, 3, 4, 8, 7, -1, 6, 9, 2, 0, 0, 1, 3}, {1, 1, 4, 4}, DType::f64);
   CHECK(values(max_pool2d(x, 2)) == std::vector<double>{5, 8, 6, 9});
