@@ -5,6 +5,7 @@
 #include "engine/device_dispatch.h"
 #include "engine/dispatch.h"
 #include "engine/parallel.h"
+#include "engine/stencil_element.h"
 
 namespace dphys::kernel {
 
@@ -139,16 +140,8 @@ Tensor weighted_poisson(const Tensor& p, const Tensor& wx, const Tensor& wy, con
       };
       const auto edge = [&](std::int64_t j) {
         const T c = line[j];
-        T acc = vertical(j, c);
-        if (j > 0 || periodic)
-          acc += cx * w_left[j] * (c - line[j > 0 ? j - 1 : nx - 1]);
-        else if (ghost_flux)
-          acc += cx * w_left[j] * c;
-        const std::int64_t right = j + 1;
-        if (right < nx || periodic)
-          acc += cx * w_left[right < nx ? right : 0] * (c - line[right < nx ? right : 0]);
-        else if (ghost_flux)
-          acc += cx * w_left[right] * c;
+        const T acc =
+            add_weighted_poisson_horizontal(vertical(j, c), j, nx, periodic, ghost_flux, cx, w_left, line, c);
         return diagonal ? acc + diagonal[j] * c : acc;
       };
       dst[0] = edge(0);

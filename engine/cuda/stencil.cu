@@ -1,6 +1,7 @@
 // Device kernels of engine/stencil.cpp, one thread per output cell, with the CPU kernels' boundary rules.
 #include "engine/cuda/launch.h"
 #include "engine/device_kernels.h"
+#include "engine/stencil_element.h"
 
 namespace dphys::device_kernel {
 
@@ -57,15 +58,7 @@ void weighted_poisson_typed(std::int64_t batch, std::int64_t ny, std::int64_t nx
             flux_below = (below >= 0 || ghost_flux) ? cy : T(0);
     T acc = flux_above * w_above * (c - (above >= 0 ? image[above * nx + j] : T(0))) +
             flux_below * w_below * (c - (below >= 0 ? image[below * nx + j] : T(0)));
-    if (j > 0 || periodic)
-      acc += cx * w_left[j] * (c - line[j > 0 ? j - 1 : nx - 1]);
-    else if (ghost_flux)
-      acc += cx * w_left[j] * c;
-    const std::int64_t right = j + 1;
-    if (right < nx || periodic)
-      acc += cx * w_left[right < nx ? right : 0] * (c - line[right < nx ? right : 0]);
-    else if (ghost_flux)
-      acc += cx * w_left[right] * c;
+    acc = kernel::add_weighted_poisson_horizontal(acc, j, nx, periodic, ghost_flux, cx, w_left, line, c);
     if (d) acc += d[((d_batched ? b : 0) * ny + i) * nx + j] * c;
     out[idx] = acc;
   });
