@@ -22,6 +22,9 @@ struct Device {
 // run on the host (see engine/cuda/launch.h).
 int cuda_device_count();
 bool cuda_available();
+// Why cuda_available() is false, in words (e.g. the CUDA runtime's error when the driver is too old); empty
+// when it is true.
+std::string cuda_unavailable_reason();
 bool cuda_is_emulated();
 // Waits until the queued device work is done (timing); copies to the host wait by themselves.
 void cuda_synchronize();

@@ -77,6 +77,13 @@ TEST_CASE("a device this build or machine does not have is named in the error") 
   if (!cuda_available())
     check_names(error_message([] { zeros({2}, DType::f32, Device::cuda()); }), {"cuda:0"});
   check_names(error_message([] { zeros({2}, DType::f32, Device::cuda(7)); }), {"cuda:7"});
+  // Why there is no device is said (a broken driver must not look like a machine without a GPU), and
+  // nothing is said when there is one.
+  CHECK(cuda_unavailable_reason().empty() == cuda_available());
+  if (!cuda_available()) {
+    CHECK(contains(cuda_unavailable_reason(), "CUDA"));
+    CHECK(contains(error_message([] { zeros({2}, DType::f32, Device::cuda()); }), cuda_unavailable_reason()));
+  }
 }
 
 TEST_CASE("autodiff misuse is reported, never a silent wrong gradient") {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -11,10 +12,16 @@
 
 namespace dphys::test {
 
-// True on a machine with a CUDA device (or the emulated one); otherwise says why the case is skipped.
+// True on a machine with a CUDA device (or the emulated one); otherwise says why the case is skipped. With
+// DPHYS_REQUIRE_CUDA=1 in the environment (scripts/gpu_check.sh sets it) a missing device fails the case
+// instead, so a GPU run whose driver or runtime is broken cannot pass by skipping everything.
 inline bool cuda_device_present() {
   if (cuda_available()) return true;
-  MESSAGE("no CUDA device in this build or on this machine: skipping");
+  const char* required = std::getenv("DPHYS_REQUIRE_CUDA");
+  if (required != nullptr && std::string(required) == "1") {
+    FAIL("DPHYS_REQUIRE_CUDA=1 but no CUDA device: " << cuda_unavailable_reason());
+  }
+  MESSAGE("no CUDA device (" << cuda_unavailable_reason() << "): skipping");
   return false;
 }
 

@@ -90,8 +90,8 @@ bool Flags::finish() {
 
 Device parse_device(const std::string& value, const char* app) {
   DPHYS_CHECK(value == "cpu" || value == "cuda", "{}: unknown --device '{}' (cpu or cuda)", app, value);
-  DPHYS_CHECK(value == "cpu" || cuda_available(),
-              "{}: --device cuda, but this build or machine has no CUDA device", app);
+  DPHYS_CHECK(value == "cpu" || cuda_available(), "{}: --device cuda, but there is no CUDA device: {}", app,
+              cuda_unavailable_reason());
   return value == "cpu" ? Device::cpu() : Device::cuda();
 }
 

@@ -1,5 +1,6 @@
-// Device kernels of the random draws (engine/creation.cpp): Generator's elements, so a device draws exactly
-// the numbers the host would.
+// Device kernels of the random draws (engine/creation.cpp): Generator's elements, so a device draws the
+// numbers the host would: the same random bits, with the last bit of a value free to differ where the device
+// fuses a multiply-add or its log and cos round differently from the host's.
 #include "engine/cuda/launch.h"
 #include "engine/device_kernels.h"
 #include "engine/random.h"

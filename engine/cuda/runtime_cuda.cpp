@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "engine/block_cache.h"
 #include "engine/device_memory.h"
@@ -21,19 +22,37 @@ void check_cuda(cudaError_t status, const char* what) {
 
 }  // namespace
 
-int cuda_device_count() {
-  static const int count = [] {
-    int n = 0;
-    if (cudaGetDeviceCount(&n) != cudaSuccess) {
-      cudaGetLastError();  // no driver or no device: clear the sticky error and report none
-      return 0;
+namespace {
+
+// The device count, and why it is 0 when it is: a machine without a GPU and a driver too old for this
+// runtime both end here, and only the reason tells them apart.
+struct DeviceQuery {
+  int count = 0;
+  std::string reason;
+};
+
+const DeviceQuery& device_query() {
+  static const DeviceQuery query = [] {
+    DeviceQuery q;
+    const cudaError_t status = cudaGetDeviceCount(&q.count);
+    if (status != cudaSuccess) {
+      cudaGetLastError();  // clear the sticky error: the process goes on without a device
+      q.count = 0;
+      q.reason = fmt::format("the CUDA runtime found no usable device: {} ({})", cudaGetErrorName(status),
+                             cudaGetErrorString(status));
+    } else if (q.count == 0) {
+      q.reason = "the CUDA runtime found no device";
     }
-    return n;
+    return q;
   }();
-  return count;
+  return query;
 }
 
+}  // namespace
+
+int cuda_device_count() { return device_query().count; }
 bool cuda_available() { return cuda_device_count() > 0; }
+std::string cuda_unavailable_reason() { return device_query().reason; }
 bool cuda_is_emulated() { return false; }
 void cuda_synchronize() {
   check_cuda(cudaDeviceSynchronize(), "cuda_synchronize");
@@ -59,7 +78,7 @@ void check_launch(const char* kernel) {
 namespace device_runtime {
 
 void check_device(Device device) {
-  DPHYS_CHECK(cuda_available(), "device {} is not available: no CUDA device was found", device.str());
+  DPHYS_CHECK(cuda_available(), "device {} is not available: {}", device.str(), cuda_unavailable_reason());
   // Kernels launch on the current device, which stays cuda:0; more devices need a device guard per op.
   DPHYS_CHECK(device.index == 0, "device {}: only cuda:0 is supported (this machine has {} CUDA devices)",
               device.str(), cuda_device_count());

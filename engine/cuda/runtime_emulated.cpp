@@ -13,16 +13,18 @@ namespace dphys {
 
 int cuda_device_count() { return DPHYS_CUDA_EMULATION ? 1 : 0; }
 bool cuda_available() { return cuda_device_count() > 0; }
+std::string cuda_unavailable_reason() {
+  return cuda_available() ? "" : "this build has no CUDA backend (configure it with nvcc on PATH)";
+}
 bool cuda_is_emulated() { return DPHYS_CUDA_EMULATION; }
 void cuda_synchronize() { device_memory::raise_failed_checks(); }
 
 namespace device_runtime {
 
 void check_device(Device device) {
-  DPHYS_CHECK(device.index >= 0 && device.index < cuda_device_count(), "device {} is not available ({})",
+  DPHYS_CHECK(device.index >= 0 && device.index < cuda_device_count(), "device {} is not available: {}",
               device.str(),
-              DPHYS_CUDA_EMULATION ? "the emulated backend has only cuda:0"
-                                   : "this build has no CUDA backend: configure it with nvcc on PATH");
+              DPHYS_CUDA_EMULATION ? "the emulated backend has only cuda:0" : cuda_unavailable_reason());
 }
 
 namespace {
