@@ -13,6 +13,8 @@
 #          at 100; 3.5.2: 1.7-3.2 at 10k), each the mean over iterations [0.9n, 1.1n] as the app computes it.
 #          The run folder is runs/sip_heat_gpu, checkpointed every 100 iterations and resumed when present:
 #          carry it to continue a run cut short by the time box (its copy comes back in $OUT).
+#   sanitize  cuda_tests and cuda_solver_tests under compute-sanitizer (memcheck, then racecheck); it reads
+#          the hardware only on Firecracker machines (device tool's KINDS.md), and is slow: not a default.
 # Logs and run folders go to $OUT (the device tool's folder) or gpu_out/.
 # Usage: scripts/gpu_check.sh [stage ...]   (default: tests apps bench)
 set -uo pipefail
@@ -28,6 +30,7 @@ export PYTHONUNBUFFERED=1
 
 targets=()
 wants tests && targets+=(cuda_tests cuda_solver_tests cuda_optim_tests cuda_transfer_tests)
+wants sanitize && targets+=(cuda_tests cuda_solver_tests)
 wants apps && targets+=(sip_heat sip_toy pbdl_toy sip_heat_app_tests sip_toy_app_tests pbdl_toy_app_tests)
 wants bench && targets+=(bench_fluid bench_hig_step bench_bfgs_ks)
 wants heat && targets+=(sip_heat)
@@ -51,6 +54,16 @@ if wants tests; then
       DPHYS_CUDA_SYNC=1 timeout 300 "build-gpu/tests/$suite" > "$out/$suite.sync.log" 2>&1
     fi
     tail -3 "$out/$suite.log"
+  done
+fi
+if wants sanitize; then
+  for tool in memcheck racecheck; do
+    for suite in cuda_tests cuda_solver_tests; do
+      timeout 300 compute-sanitizer --tool "$tool" --error-exitcode 3 "build-gpu/tests/$suite" \
+        > "$out/$suite.$tool.log" 2>&1 || status=1
+      echo "$suite under $tool:"
+      tail -4 "$out/$suite.$tool.log"
+    done
   done
 fi
 if wants apps; then
