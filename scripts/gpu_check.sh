@@ -105,21 +105,6 @@ if wants heat; then
     > "$out/sip_heat_gpu.log" 2>&1
   tail -c 2000 "$out/sip_heat_gpu.log" | tr '\r' '\n' | tail -5
   cp -r "$run" "$out/"
-  awk -F, 'FNR > 1 { error[$1, $2] = $5; if ($2 + 0 > last[$1]) last[$1] = $2 + 0 }
-    function window_end(n,   lo, hi) { lo = int(0.9 * n); hi = int(1.1 * n); return hi - lo < 5 ? lo + 5 : hi }
-    function mean(m, n,   lo, hi, i, total) {
-      lo = int(0.9 * n); hi = window_end(n)
-      for (i = lo; i <= hi; ++i) total += error[m, i]
-      return total / (hi - lo + 1)
-    }
-    END {
-      reached = last["sip"] < last["adam"] ? last["sip"] : last["adam"]
-      printf "both methods reached iteration %d\n", reached
-      printf "%8s %12s %12s %12s\n", "n", "error SIP", "error Adam", "Adam/SIP"
-      split("100 500 1000 2000 5000 10000", ns, " ")
-      for (k = 1; k <= 6; ++k) if (window_end(ns[k]) <= reached)
-        printf "%8d %12.2f %12.2f %12.3f\n", ns[k], mean("sip", ns[k]), mean("adam", ns[k]),
-               mean("adam", ns[k]) / mean("sip", ns[k])
-    }' "$run/metrics.csv" | tee "$out/sip_heat_gpu.txt"
+  awk -f scripts/heat_ratios.awk "$run/metrics.csv" | tee "$out/sip_heat_gpu.txt"
 fi
 exit $status
