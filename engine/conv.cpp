@@ -10,6 +10,7 @@
 #include "engine/elementwise.h"
 #include "engine/layout.h"
 #include "engine/matmul.h"
+#include "engine/reduce.h"
 
 namespace dphys::kernel {
 
@@ -223,11 +224,17 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad, std::int64_t stri
               "conv2d_weight_grad: gradient {} does not match input {} with a {}x{} kernel",
               shape_str(grad.shape()), shape_str(x.shape()), kh, kw);
   if (!x.device().is_cpu()) {
-    // Σ_b g_b · unfold(x_b)ᵀ as one product: g as [O, B·N] times the unfolded batch as [B·N, rows].
-    const Tensor g_rows = reshape(permute(reshape(grad, {g.batch, g.out_channels, g.cols()}), {1, 0, 2}),
-                                  {g.out_channels, g.batch * g.cols()});
-    const Tensor cols = reshape(permute(unfold_on_device(x, g), {0, 2, 1}), {g.batch * g.cols(), g.rows()});
-    return reshape(matmul(g_rows, cols), {g.out_channels, g.channels, kh, kw});
+    // Per example g_b · unfold(x_b)ᵀ, as a batched product that reads the unfolded batch as it lies
+    // (row-major [rows, N] per example is column-major N × rows, taken transposed), then the sum over the
+    // batch.
+    check_device_dtype("conv2d_weight_grad", grad);
+    const Tensor cols = unfold_on_device(x, g);
+    Tensor per_example = Tensor::empty({g.batch, g.out_channels, g.rows()}, x.dtype(), x.device());
+    device_kernel::gemm_strided_batched(
+        x.dtype(), true, g.rows(), g.out_channels, g.cols(), device_address(cols), g.cols(),
+        g.rows() * g.cols(), device_address(grad), g.cols(), g.out_channels * g.cols(),
+        device_address(per_example), g.rows(), g.out_channels * g.rows(), g.batch);
+    return reshape(reduce(ReduceOp::sum, per_example, {0}, false), {g.out_channels, g.channels, kh, kw});
   }
   Tensor out = Tensor::empty({g.out_channels, g.channels, kh, kw}, x.dtype(), x.device());
   dispatch_real(x.dtype(), "conv2d_weight_grad", [&](auto t) {

@@ -101,12 +101,13 @@ void reduce_middle(ReduceOp op, DType dtype, std::int64_t outer, std::int64_t n,
 void argmax_middle(DType dtype, std::int64_t outer, std::int64_t n, std::int64_t inner, const void* x,
                    void* out);
 
-// Column-major batched GEMM without transposes, with cuBLAS's argument conventions:
-// C_b (m×n, ldc) = A_b (m×k, lda) · B_b (k×n, ldb) for b < batch, operand b at offset b·stride.
-void gemm_strided_batched(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, const void* a,
-                          std::int64_t lda, std::int64_t stride_a, const void* b, std::int64_t ldb,
-                          std::int64_t stride_b, void* c, std::int64_t ldc, std::int64_t stride_c,
-                          std::int64_t batch);
+// Column-major batched GEMM with cuBLAS's argument conventions: C_b (m×n, ldc) = op(A_b) · B_b (k×n, ldb) for
+// b < batch, operand b at offset b·stride; op(A_b) is A_b (m×k, lda) or, with transpose_a, A_bᵀ for A_b
+// stored k×m (lda).
+void gemm_strided_batched(DType dtype, bool transpose_a, std::int64_t m, std::int64_t n, std::int64_t k,
+                          const void* a, std::int64_t lda, std::int64_t stride_a, const void* b,
+                          std::int64_t ldb, std::int64_t stride_b, void* c, std::int64_t ldc,
+                          std::int64_t stride_c, std::int64_t batch);
 
 // ---- dense linear algebra (engine/linalg.cpp): cuBLAS and cuSOLVER, column-major as they are ----
 // The lower triangle of C (n×n, column-major) = Aᵀ·A for A (k×n, column-major, leading dimension k).

@@ -34,12 +34,12 @@ void device_matmul(const Tensor& a, const Tensor& b, const Tensor& out, std::int
   const Tensor full_a = expanded(a, batch_a, m, k);
   if (shape_numel(batch_b) == 1) {
     // One matrix b for every batch entry: a's rows stack into a single [batches·m, k] product.
-    device_kernel::gemm_strided_batched(a.dtype(), n, batches * m, k, device_address(b), n, 0,
+    device_kernel::gemm_strided_batched(a.dtype(), false, n, batches * m, k, device_address(b), n, 0,
                                         device_address(full_a), k, 0, device_address(out), n, 0, 1);
     return;
   }
   const Tensor full_b = expanded(b, batch_b, k, n);
-  device_kernel::gemm_strided_batched(a.dtype(), n, m, k, device_address(full_b), n, k * n,
+  device_kernel::gemm_strided_batched(a.dtype(), false, n, m, k, device_address(full_b), n, k * n,
                                       device_address(full_a), k, m * k, device_address(out), n, m * n,
                                       batches);
 }

@@ -31,26 +31,27 @@ cublasHandle_t handle() {
 
 }  // namespace
 
-void gemm_strided_batched(DType dtype, std::int64_t m, std::int64_t n, std::int64_t k, const void* a,
-                          std::int64_t lda, std::int64_t stride_a, const void* b, std::int64_t ldb,
-                          std::int64_t stride_b, void* c, std::int64_t ldc, std::int64_t stride_c,
-                          std::int64_t batch) {
+void gemm_strided_batched(DType dtype, bool transpose_a, std::int64_t m, std::int64_t n, std::int64_t k,
+                          const void* a, std::int64_t lda, std::int64_t stride_a, const void* b,
+                          std::int64_t ldb, std::int64_t stride_b, void* c, std::int64_t ldc,
+                          std::int64_t stride_c, std::int64_t batch) {
   if (m == 0 || n == 0 || batch == 0) return;
+  const cublasOperation_t op_a = transpose_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   if (dtype == DType::f32) {
     const float one = 1, zero = 0;
-    check_cublas(cublasSgemmStridedBatched_64(handle(), CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one,
-                                              static_cast<const float*>(a), lda, stride_a,
-                                              static_cast<const float*>(b), ldb, stride_b, &zero,
-                                              static_cast<float*>(c), ldc, stride_c, batch),
-                 "matmul");
+    check_cublas(
+        cublasSgemmStridedBatched_64(handle(), op_a, CUBLAS_OP_N, m, n, k, &one, static_cast<const float*>(a),
+                                     lda, stride_a, static_cast<const float*>(b), ldb, stride_b, &zero,
+                                     static_cast<float*>(c), ldc, stride_c, batch),
+        "matmul");
     return;
   }
   const double one = 1, zero = 0;
-  check_cublas(cublasDgemmStridedBatched_64(handle(), CUBLAS_OP_N, CUBLAS_OP_N, m, n, k, &one,
-                                            static_cast<const double*>(a), lda, stride_a,
-                                            static_cast<const double*>(b), ldb, stride_b, &zero,
-                                            static_cast<double*>(c), ldc, stride_c, batch),
-               "matmul");
+  check_cublas(
+      cublasDgemmStridedBatched_64(handle(), op_a, CUBLAS_OP_N, m, n, k, &one, static_cast<const double*>(a),
+                                   lda, stride_a, static_cast<const double*>(b), ldb, stride_b, &zero,
+                                   static_cast<double*>(c), ldc, stride_c, batch),
+      "matmul");
 }
 
 void syrk_lower(DType dtype, std::int64_t n, std::int64_t k, const void* a, void* c) {
