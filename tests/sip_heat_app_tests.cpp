@@ -112,4 +112,7 @@ TEST_CASE("sip_heat rejects unknown flags and methods with a message") {
   CHECK(contains(read_file(log), "unknown flag --no-such-flag"));
   CHECK(std::system((std::string(SIP_HEAT_BINARY) + " --methods sip,lbfgs > " + log + " 2>&1").c_str()) != 0);
   CHECK(contains(read_file(log), "unknown method 'lbfgs'"));
+  CHECK(std::system((std::string(SIP_HEAT_BINARY) + " --methods sip,adam,sip > " + log + " 2>&1").c_str()) !=
+        0);
+  CHECK(contains(read_file(log), "method 'sip' is listed twice"));
 }

@@ -3,6 +3,7 @@
 // against end-to-end Adam and SGD. Every method starts from the same weights and trains on the same batches:
 // the methods advance in lockstep, each taking its step on the batch drawn for that iteration. A long run can
 // be split over several sittings with checkpoints (--checkpoint-every, --stop-at, --resume).
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -78,6 +79,83 @@ NamedTensors checkpoint_state(std::int64_t iterations, const Generator& data,
   return state;
 }
 
+// Restores the methods, the data generator and the logged histories from `checkpoint`; returns the
+// iteration it was taken after.
+std::int64_t restore(const RunCheckpoint& checkpoint, std::int64_t iterations, Generator& data,
+                     const std::vector<std::unique_ptr<HeatMethod>>& methods,
+                     std::map<std::string, History>& histories) {
+  const std::string& source = checkpoint.path();
+  const NamedTensors state = checkpoint.load();
+  const auto first = static_cast<std::int64_t>(count_from(entry(state, "iteration", source)));
+  DPHYS_CHECK(first <= iterations, "sip_heat: {} is at iteration {}, past --iterations {}", source, first,
+              iterations);
+  data.set_offset(count_from(entry(state, "data.offset", source)));
+  for (const auto& method : methods) {
+    const std::string prefix = method->name() + ".";
+    NamedTensors method_state;
+    for (auto& [name, tensor] : entries_under(prefix, state))
+      if (name != "history") method_state.emplace_back(name, tensor);
+    method->load_state(method_state, source);
+    histories[method->name()] = history_from(entry(state, prefix + "history", source), first, source);
+  }
+  return first;
+}
+
+// The acceptance checks of sip.md §3.5 that this run can evaluate, and the qualitative ordering.
+void add_checks(RunOutput& out, std::int64_t batch, std::int64_t iterations, std::int64_t test_batch,
+                const std::map<std::string, History>& histories,
+                const std::map<std::string, double>& test_error) {
+  const std::string scale = batch == 128 ? "" : fmt::format("batch {} instead of 128; ", batch);
+  const bool has500 = iterations >= 551;
+  if (histories.count("sip") && histories.count("adam")) {
+    const auto& sip = histories.at("sip").error;
+    const auto& adam = histories.at("adam").error;
+    const bool has100 = iterations >= 111, has10k = iterations >= 11001;
+    out.add_check(in_range("3.5.1", "ratio error(Adam)/error(SIP) at iteration 100",
+                           has100 ? error_at(adam, 100) / error_at(sip, 100) : NAN, 1.15, 1.7,
+                           scale + (has100 ? "" : "needs >= 111 iterations"), has100));
+    out.add_check(in_range("3.5.2", "ratio error(Adam)/error(SIP) at iteration 10k",
+                           has10k ? error_at(adam, 10000) / error_at(sip, 10000) : NAN, 1.7, 3.2,
+                           has10k ? scale : "needs >= 11001 iterations (full run)", has10k));
+    const bool trained10k = iterations >= 10000 && test_batch >= 128;
+    out.add_check(in_range("3.5.3", "held-out error, SIP", test_error.at("sip"), 35, 70,
+                           trained10k ? "" : "needs the full 10k-iteration run", trained10k));
+    out.add_check(in_range("3.5.3", "held-out error, Adam", test_error.at("adam"), 90, 160,
+                           trained10k ? "" : "needs the full 10k-iteration run", trained10k));
+    if (histories.count("sgd"))
+      out.add_check(in_range("3.5.3", "held-out error, SGD", test_error.at("sgd"), 85, 160,
+                             trained10k ? "" : "needs the full 10k-iteration run", trained10k));
+    out.add_check(in_range("3.5.4", "error(SIP)/error(Adam) at iteration 500",
+                           has500 ? error_at(sip, 500) / error_at(adam, 500) : NAN, 0.0, 0.8,
+                           has500 ? scale : "needs >= 551 iterations", has500));
+    // The qualitative ordering, evaluated at any length: SIP ahead of Adam at equal iterations.
+    const std::int64_t final_iteration = iterations - 1;
+    out.add_check(make_check("order.train",
+                             "SIP's training error below Adam's over the last 10% of iterations",
+                             error_at(sip, final_iteration) / error_at(adam, final_iteration), "< 1",
+                             error_at(sip, final_iteration) < error_at(adam, final_iteration), scale));
+    out.add_check(make_check("order.test", "SIP's held-out error below Adam's",
+                             test_error.at("sip") / test_error.at("adam"), "< 1",
+                             test_error.at("sip") < test_error.at("adam"), scale));
+  }
+  // 3.5.4's other half: the end-to-end methods decelerate early. The mean per-iteration decrease of the log
+  // error over iterations 50–500 is at most 1/5 of that over iterations 5–30.
+  for (const std::string m : {"adam", "sgd", "adahessian"}) {
+    if (!histories.count(m)) continue;
+    const auto& e = histories.at(m).error;
+    double early = NAN, late = NAN;
+    if (has500) {
+      early = std::log(error_at(e, 5) / error_at(e, 30)) / 25.0;
+      late = std::log(error_at(e, 50) / error_at(e, 500)) / 450.0;
+    }
+    // Only a method that improved early can decelerate.
+    out.add_check(make_check("3.5.4", m + ": log-error decrease per iteration over 50-500 / over 5-30",
+                             late / early, "<= 0.2, with a positive rate over 5-30",
+                             early > 0 && late / early <= 0.2, has500 ? scale : "needs >= 551 iterations",
+                             has500));
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,8 +213,11 @@ int main(int argc, char** argv) {
     for (std::string m; std::getline(list, m, ',');) {
       DPHYS_CHECK(lr.count(m), "sip_heat: unknown method '{}' (choose from {})", m,
                   fmt::join(heat_method_names(), ", "));
+      DPHYS_CHECK(std::find(names.begin(), names.end(), m) == names.end(),
+                  "sip_heat: method '{}' is listed twice", m);
       names.push_back(m);
     }
+    DPHYS_CHECK(!names.empty(), "sip_heat: --methods names no method");
     const bool checkpointing = checkpoint_every > 0 || stop_at > 0;
 
     // Before RunOutput, which starts metrics.csv afresh: a run's checkpoint is never overwritten by accident.
@@ -170,20 +251,7 @@ int main(int argc, char** argv) {
     Generator data(static_cast<std::uint64_t>(data_seed));
     std::int64_t first = 0;
     if (resuming) {
-      const std::string& source = checkpoint.path();
-      const NamedTensors state = checkpoint.load();
-      first = static_cast<std::int64_t>(count_from(entry(state, "iteration", source)));
-      DPHYS_CHECK(first <= iterations, "sip_heat: {} is at iteration {}, past --iterations {}", source, first,
-                  iterations);
-      data.set_offset(count_from(entry(state, "data.offset", source)));
-      for (const auto& method : methods) {
-        const std::string prefix = method->name() + ".";
-        NamedTensors method_state;
-        for (auto& [name, tensor] : entries_under(prefix, state))
-          if (name != "history") method_state.emplace_back(name, tensor);
-        method->load_state(method_state, source);
-        histories[method->name()] = history_from(entry(state, prefix + "history", source), first, source);
-      }
+      first = restore(checkpoint, iterations, data, methods, histories);
       for (std::int64_t it = 0; it < first; ++it)  // in the order the uninterrupted run logs them
         for (const auto& method : methods) {
           const History& h = histories[method->name()];
@@ -247,55 +315,7 @@ int main(int argc, char** argv) {
                   test_error[m], error_at(errors, iterations - 1), seconds_per_iteration);
     }
 
-    const std::string scale = batch == 128 ? "" : fmt::format("batch {} instead of 128; ", batch);
-    const bool has500 = iterations >= 551;
-    if (histories.count("sip") && histories.count("adam")) {
-      const auto& sip = histories["sip"].error;
-      const auto& adam = histories["adam"].error;
-      const bool has100 = iterations >= 111, has10k = iterations >= 11001;
-      out.add_check(in_range("3.5.1", "ratio error(Adam)/error(SIP) at iteration 100",
-                             has100 ? error_at(adam, 100) / error_at(sip, 100) : NAN, 1.15, 1.7,
-                             scale + (has100 ? "" : "needs >= 111 iterations"), has100));
-      out.add_check(in_range("3.5.2", "ratio error(Adam)/error(SIP) at iteration 10k",
-                             has10k ? error_at(adam, 10000) / error_at(sip, 10000) : NAN, 1.7, 3.2,
-                             has10k ? scale : "needs >= 11001 iterations (full run)", has10k));
-      const bool trained10k = iterations >= 10000 && test_batch >= 128;
-      out.add_check(in_range("3.5.3", "held-out error, SIP", test_error["sip"], 35, 70,
-                             trained10k ? "" : "needs the full 10k-iteration run", trained10k));
-      out.add_check(in_range("3.5.3", "held-out error, Adam", test_error["adam"], 90, 160,
-                             trained10k ? "" : "needs the full 10k-iteration run", trained10k));
-      if (histories.count("sgd"))
-        out.add_check(in_range("3.5.3", "held-out error, SGD", test_error["sgd"], 85, 160,
-                               trained10k ? "" : "needs the full 10k-iteration run", trained10k));
-      out.add_check(in_range("3.5.4", "error(SIP)/error(Adam) at iteration 500",
-                             has500 ? error_at(sip, 500) / error_at(adam, 500) : NAN, 0.0, 0.8,
-                             has500 ? scale : "needs >= 551 iterations", has500));
-      // The qualitative ordering, evaluated at any length: SIP ahead of Adam at equal iterations.
-      const std::int64_t final_iteration = iterations - 1;
-      out.add_check(make_check("order.train",
-                               "SIP's training error below Adam's over the last 10% of iterations",
-                               error_at(sip, final_iteration) / error_at(adam, final_iteration), "< 1",
-                               error_at(sip, final_iteration) < error_at(adam, final_iteration), scale));
-      out.add_check(make_check("order.test", "SIP's held-out error below Adam's",
-                               test_error["sip"] / test_error["adam"], "< 1",
-                               test_error["sip"] < test_error["adam"], scale));
-    }
-    // 3.5.4's other half: the end-to-end methods decelerate early. The mean per-iteration decrease of the log
-    // error over iterations 50–500 is at most 1/5 of that over iterations 5–30.
-    for (const std::string m : {"adam", "sgd", "adahessian"}) {
-      if (!histories.count(m)) continue;
-      const auto& e = histories[m].error;
-      double early = NAN, late = NAN;
-      if (has500) {
-        early = std::log(error_at(e, 5) / error_at(e, 30)) / 25.0;
-        late = std::log(error_at(e, 50) / error_at(e, 500)) / 450.0;
-      }
-      // Only a method that improved early can decelerate.
-      out.add_check(make_check("3.5.4", m + ": log-error decrease per iteration over 50-500 / over 5-30",
-                               late / early, "<= 0.2, with a positive rate over 5-30",
-                               early > 0 && late / early <= 0.2, has500 ? scale : "needs >= 551 iterations",
-                               has500));
-    }
+    add_checks(out, batch, iterations, test_batch, histories, test_error);
     const bool all = out.write_summary();
     std::printf("results in %s (metrics.csv, summary.json); evaluated checks %s\n", folder.c_str(),
                 all ? "all passed" : "NOT all passed");
