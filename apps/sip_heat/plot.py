@@ -17,12 +17,13 @@ LABELS = {"sip": "SIP (ours)", "adam": "Adam", "sgd": "SGD", "adahessian": "AdaH
 
 
 def running_mean(values, window):
-    out, total = [], 0.0
-    for i, v in enumerate(values):
-        total += v
-        if i >= window:
-            total -= values[i - window]
-        out.append(total / min(i + 1, window))
+    # Trailing means over the last min(window, i // 2 + 1) values: the window grows with the run, so the
+    # large first errors leave it gradually instead of all at once when it reaches its full size.
+    prefix = np.concatenate([[0.0], np.cumsum(values)])
+    out = []
+    for i in range(len(values)):
+        w = min(window, i // 2 + 1)
+        out.append((prefix[i + 1] - prefix[i + 1 - w]) / w)
     return out
 
 
@@ -53,6 +54,10 @@ def main(folder):
 
     names = ["example_x_star", "example_y_star"] + [f"example_{m}" for m in curves]
     titles = ["x* (ground truth)", "y* (observed)"] + [LABELS.get(m, m) for m in curves]
+    missing = [n for n in names if not os.path.exists(os.path.join(folder, n + ".csv"))]
+    if missing:  # a run stopped with --stop-at, or still going: the predictions are written at its end
+        print(f"figures in {folder}: learning_curves.png (no reconstructions: {', '.join(missing)} not written yet)")
+        return
     fields = [np.loadtxt(os.path.join(folder, n + ".csv"), delimiter=",") for n in names]
     fig, axes = plt.subplots(1, len(fields), figsize=(3 * len(fields), 3.2))
     vmax = max(fields[0].max(), 1e-9)
