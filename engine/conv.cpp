@@ -54,7 +54,7 @@ ConvGeometry geometry(const char* op, const Shape& x, const Shape& w, std::int64
 }
 
 // The output columns j whose padded position j·s + q reads inside the image row: [first, last). Only the
-// columns outside it (at most pad / s on each side) need padded_source.
+// columns outside it (at most ⌈pad / s⌉ on each side) need padded_source.
 struct Interior {
   std::int64_t first, last;
 };
@@ -95,9 +95,11 @@ void unfold(const T* image, T* cols, const ConvGeometry& g) {
             dst[j] = x < 0 ? T(0) : src[x];
           };
           for (std::int64_t j = 0; j < inside.first; ++j) edge(j);
-          const T* start = src + inside.first * g.stride + q - g.pad.w;
-          for (std::int64_t j = inside.first; j < inside.last; ++j)
-            dst[j] = start[(j - inside.first) * g.stride];
+          if (inside.first < inside.last) {  // else `start` could point outside the row
+            const T* start = src + inside.first * g.stride + q - g.pad.w;
+            for (std::int64_t j = inside.first; j < inside.last; ++j)
+              dst[j] = start[(j - inside.first) * g.stride];
+          }
           for (std::int64_t j = inside.last; j < g.out_w; ++j) edge(j);
         }
       }
@@ -121,9 +123,11 @@ void fold_add(const T* cols, T* image, const ConvGeometry& g) {
             if (x >= 0) dst[x] += src[j];
           };
           for (std::int64_t j = 0; j < inside.first; ++j) edge(j);
-          T* start = dst + inside.first * g.stride + q - g.pad.w;
-          for (std::int64_t j = inside.first; j < inside.last; ++j)
-            start[(j - inside.first) * g.stride] += src[j];
+          if (inside.first < inside.last) {
+            T* start = dst + inside.first * g.stride + q - g.pad.w;
+            for (std::int64_t j = inside.first; j < inside.last; ++j)
+              start[(j - inside.first) * g.stride] += src[j];
+          }
           for (std::int64_t j = inside.last; j < g.out_w; ++j) edge(j);
         }
       }
@@ -239,22 +243,28 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad, std::int64_t stri
   Tensor out = Tensor::empty({g.out_channels, g.channels, kh, kw}, x.dtype(), x.device());
   dispatch_real(x.dtype(), "conv2d_weight_grad", [&](auto t) {
     using T = decltype(t);
-    Eigen::Map<Matrix<T>> total(out.data<T>(), g.out_channels, g.rows());
-    total.setZero();
-#pragma omp parallel if (g.batch > 1)
+    // Fixed chunks of the batch, each summed in order and then added in chunk order: the result does not
+    // depend on how many threads share the work (a per-thread partial would).
+    constexpr std::int64_t chunk = 8;
+    const std::int64_t chunks = (g.batch + chunk - 1) / chunk;
+    std::vector<Matrix<T>> partials(static_cast<std::size_t>(chunks),
+                                    Matrix<T>::Zero(g.out_channels, g.rows()));
+#pragma omp parallel if (chunks > 1)
     {
       std::vector<T> buffer(g.rows() * g.cols());
-      Matrix<T> partial = Matrix<T>::Zero(g.out_channels, g.rows());
 #pragma omp for schedule(static)
-      for (std::int64_t b = 0; b < g.batch; ++b) {
-        unfold(x.data<T>() + b * g.channels * g.in_h * g.in_w, buffer.data(), g);
-        const Eigen::Map<const Matrix<T>> gb(grad.data<T>() + b * g.out_channels * g.cols(), g.out_channels,
-                                             g.cols());
-        partial.noalias() += gb * Eigen::Map<const Matrix<T>>(buffer.data(), g.rows(), g.cols()).transpose();
-      }
-#pragma omp critical
-      total += partial;
+      for (std::int64_t c = 0; c < chunks; ++c)
+        for (std::int64_t b = c * chunk; b < std::min(g.batch, (c + 1) * chunk); ++b) {
+          unfold(x.data<T>() + b * g.channels * g.in_h * g.in_w, buffer.data(), g);
+          const Eigen::Map<const Matrix<T>> gb(grad.data<T>() + b * g.out_channels * g.cols(), g.out_channels,
+                                               g.cols());
+          partials[c].noalias() +=
+              gb * Eigen::Map<const Matrix<T>>(buffer.data(), g.rows(), g.cols()).transpose();
+        }
     }
+    Eigen::Map<Matrix<T>> total(out.data<T>(), g.out_channels, g.rows());
+    total.setZero();
+    for (const Matrix<T>& partial : partials) total += partial;
   });
   return out;
 }

@@ -1,9 +1,10 @@
 #pragma once
 // Convolution kernels (cross-correlation) over [B, C, H, W] input and [O, C, KH, KW] weights; 1-D
 // convolutions are the H = KH = 1 case. Padding is read on the fly: each batch entry is unfolded (im2col)
-// from the padded image it stands for, never from a padded copy, into a per-thread buffer and multiplied with
-// one GEMM, so memory stays O(one image) rather than O(batch). The three kernels are each other's adjoints,
-// for the same padding, which closes the set under differentiation.
+// from the padded image it stands for, never from a padded copy. On the CPU each batch entry goes into a
+// per-thread buffer multiplied with one GEMM, so memory stays O(one image) rather than O(batch); on a device
+// the whole batch is unfolded at once for batched GEMMs. The three kernels are each other's adjoints, for the
+// same padding, which closes the set under differentiation.
 #include "engine/tensor.h"
 
 namespace dphys::kernel {

@@ -57,6 +57,7 @@ void AdaHessian::load_state(const NamedTensors& state) {
       rest.emplace_back(name, tensor);
       continue;
     }
+    DPHYS_CHECK(tensor.defined(), "AdaHessian::load_state: entry 'probe_offset' is an undefined tensor");
     DPHYS_CHECK(!offset.defined(), "AdaHessian::load_state: 'probe_offset' appears twice");
     offset = tensor;
   }

@@ -195,7 +195,9 @@ void HessianFree::load_state(const NamedTensors& state) {
     }
     const std::string prefix = "warm_start.";
     std::size_t index = 0;
+    // At most 9 digits, so the number fits before it is compared with the parameter count.
     const bool numbered = name.rfind(prefix, 0) == 0 && name.size() > prefix.size() &&
+                          name.size() - prefix.size() <= 9 &&
                           name.find_first_not_of("0123456789", prefix.size()) == std::string::npos;
     if (numbered) index = std::stoul(name.substr(prefix.size()));
     DPHYS_CHECK(

@@ -1,8 +1,11 @@
 // Layers against hand computations and direct loops; their gradients are checked in the op table.
+#include <omp.h>
+
 #include <cmath>
 
 #include "autodiff/nn_ops.h"
 #include "autodiff/transforms.h"
+#include "engine/conv.h"
 #include "nn/init.h"
 #include "nn/layers.h"
 #include "test_util.h"
@@ -71,6 +74,24 @@ TEST_CASE("conv2d matches a direct loop for zero and circular padding and stride
     CHECK(max_diff(values(conv2d(x, w, b, stride, 0, ConvPadding::valid)),
                    reference_conv2d(x, w, b, stride, 0, false)) < 1e-12);
   }
+}
+
+TEST_CASE("the conv weight gradient does not depend on the number of threads") {
+  // Partial sums per thread would be added in arrival order; fixed chunks of the batch make it reproducible
+  // (a resumed run must log what an uninterrupted one does, on any machine).
+  Generator gen(5);
+  const Tensor x = normal({21, 3, 9, 8}, 0, 1, gen), g = normal({21, 4, 9, 8}, 0, 1, gen);
+  const auto weight_grad = [&](int threads) {
+    const int before = omp_get_max_threads();
+    omp_set_num_threads(threads);
+    const Tensor w = kernel::conv2d_weight_grad(x, g, 1, 3, 3, {1, 1, true});
+    omp_set_num_threads(before);
+    return w;
+  };
+  const Tensor one = weight_grad(1);
+  CHECK(max_abs_diff(weight_grad(2), one) == 0.0);
+  CHECK(max_abs_diff(weight_grad(3), one) == 0.0);
+  CHECK(max_abs_diff(weight_grad(5), one) == 0.0);
 }
 
 TEST_CASE("padding read inside the convolution equals padding first, in values and gradients") {

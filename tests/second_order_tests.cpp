@@ -529,6 +529,8 @@ TEST_CASE("AdaHessian resumed from state() continues exactly as the uninterrupte
   NamedTensors bad = saved;
   bad.back().second = scalar(1.0, DType::f64);
   CHECK(contains(error_message([&] { fresh.load_state(bad); }), "expected [1] i64"));
+  bad.back().second = Tensor();
+  CHECK(contains(error_message([&] { fresh.load_state(bad); }), "'probe_offset' is an undefined tensor"));
 }
 
 TEST_CASE("Hessian-free resumed from state() continues exactly as the uninterrupted run") {
@@ -563,6 +565,10 @@ TEST_CASE("Hessian-free resumed from state() continues exactly as the uninterrup
                    fresh.load_state({saved[0], {"warm_start.1", saved[1].second}});
                  }),
                  "unexpected entry 'warm_start.1'"));
+  CHECK(contains(error_message([&] {
+                   fresh.load_state({saved[0], {"warm_start.123456789012345678901", saved[1].second}});
+                 }),
+                 "unexpected entry 'warm_start.123456789012345678901'"));
   CHECK(contains(error_message([&] {
                    fresh.load_state({saved[0], {"warm_start.0", zeros({3}, DType::f64)}});
                  }),

@@ -91,6 +91,9 @@ TEST_CASE("sip_heat split by --stop-at and --resume logs exactly what one uninte
       contains(read_file(std::string(APP_TEST_DIR) + "/sip_heat_split.log"), "stopped at iteration 2 of 7"));
   REQUIRE(run("split", "--resume --stop-at 5 --checkpoint-every 2") == 0);
   CHECK(logged("split").size() == 25);
+  CHECK(run("split", "--resume --stop-at 4") != 0);
+  CHECK(contains(read_file(std::string(APP_TEST_DIR) + "/sip_heat_split.log"),
+                 "--stop-at 4, but the run is already at iteration 5"));
   REQUIRE(run("split", "--resume") == 0);
   CHECK(contains(read_file(std::string(APP_TEST_DIR) + "/sip_heat_split.log"), "resuming"));
   REQUIRE(logged("whole").size() == 35);

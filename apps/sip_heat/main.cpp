@@ -62,8 +62,13 @@ History history_from(const Tensor& rows, std::int64_t iterations, const std::str
 }
 
 Tensor count_tensor(std::uint64_t count) { return from_indices({static_cast<std::int64_t>(count)}, {1}); }
-std::uint64_t count_from(const Tensor& t) {
-  return static_cast<std::uint64_t>(t.to_vector<std::int64_t>().at(0));
+std::uint64_t count_from(const Tensor& t, const std::string& name, const std::string& source) {
+  DPHYS_CHECK(t.dtype() == DType::i64 && t.shape() == Shape{1},
+              "sip_heat: {}: '{}' is {} {}, expected [1] i64", source, name, shape_str(t.shape()),
+              dtype_name(t.dtype()));
+  const std::int64_t value = t.to_vector<std::int64_t>()[0];
+  DPHYS_CHECK(value >= 0, "sip_heat: {}: '{}' is negative ({})", source, name, value);
+  return static_cast<std::uint64_t>(value);
 }
 
 // Everything the rest of the run depends on after `iterations` iterations.
@@ -86,10 +91,11 @@ std::int64_t restore(const RunCheckpoint& checkpoint, std::int64_t iterations, G
                      std::map<std::string, History>& histories) {
   const std::string& source = checkpoint.path();
   const NamedTensors state = checkpoint.load();
-  const auto first = static_cast<std::int64_t>(count_from(entry(state, "iteration", source)));
+  const auto first =
+      static_cast<std::int64_t>(count_from(entry(state, "iteration", source), "iteration", source));
   DPHYS_CHECK(first <= iterations, "sip_heat: {} is at iteration {}, past --iterations {}", source, first,
               iterations);
-  data.set_offset(count_from(entry(state, "data.offset", source)));
+  data.set_offset(count_from(entry(state, "data.offset", source), "data.offset", source));
   for (const auto& method : methods) {
     const std::string prefix = method->name() + ".";
     NamedTensors method_state;
@@ -209,6 +215,8 @@ int main(int argc, char** argv) {
     DPHYS_CHECK(checkpoint_every >= 0 && stop_at >= 0,
                 "sip_heat: --checkpoint-every and --stop-at must be >= 0");
     std::vector<std::string> names;
+    DPHYS_CHECK(methods_flag.empty() || methods_flag.back() != ',',
+                "sip_heat: --methods '{}' ends with a comma", methods_flag);
     std::stringstream list(methods_flag);
     for (std::string m; std::getline(list, m, ',');) {
       DPHYS_CHECK(lr.count(m), "sip_heat: unknown method '{}' (choose from {})", m,
@@ -261,7 +269,12 @@ int main(int argc, char** argv) {
                   static_cast<long long>(iterations));
     }
 
+    DPHYS_CHECK(stop_at == 0 || stop_at > first,
+                "sip_heat: --stop-at {}, but the run is already at iteration {}", stop_at, first);
     const std::int64_t last = stop_at > 0 ? std::min(stop_at, iterations) : iterations;
+    // A run that keeps a checkpoint saves one where it stops or ends, so that the checkpoint never lags
+    // behind the run (a later --resume would redo the iterations in between).
+    const bool keeps_checkpoint = checkpointing || resuming;
     Progress progress(methods_flag, last, first);
     using Clock = std::chrono::steady_clock;
     const auto seconds_since = [](Clock::time_point t) {
@@ -287,8 +300,9 @@ int main(int argc, char** argv) {
         loss = report.loss;
       }
       progress.update(it, loss);
-      const bool due = checkpoint_every > 0 && ((it + 1) % checkpoint_every == 0 || it + 1 == iterations);
-      if (due || it + 1 == stop_at) checkpoint.save(checkpoint_state(it + 1, data, methods, histories));
+      const bool due =
+          (checkpoint_every > 0 && (it + 1) % checkpoint_every == 0) || (keeps_checkpoint && it + 1 == last);
+      if (due) checkpoint.save(checkpoint_state(it + 1, data, methods, histories));
     }
     progress.finish();
     if (last < iterations) {
