@@ -243,13 +243,16 @@ Tensor conv2d_weight_grad(const Tensor& x, const Tensor& grad, std::int64_t stri
   Tensor out = Tensor::empty({g.out_channels, g.channels, kh, kw}, x.dtype(), x.device());
   dispatch_real(x.dtype(), "conv2d_weight_grad", [&](auto t) {
     using T = decltype(t);
-    // Fixed chunks of the batch, each summed in order and then added in chunk order: the result does not
-    // depend on how many threads share the work (a per-thread partial would).
-    constexpr std::int64_t chunk = 8;
+    // Fixed chunks of the batch (their size set by the batch alone), each summed in order and then added in
+    // chunk order: the result does not depend on how many threads share the work (per-thread partials would).
+    // Two chunks at least, so that a small batch still keeps both of a 2-core machine's threads busy.
+    const std::int64_t chunk = std::max<std::int64_t>(1, std::min<std::int64_t>(8, (g.batch + 1) / 2));
     const std::int64_t chunks = (g.batch + chunk - 1) / chunk;
     std::vector<Matrix<T>> partials(static_cast<std::size_t>(chunks),
                                     Matrix<T>::Zero(g.out_channels, g.rows()));
-#pragma omp parallel if (chunks > 1)
+    // Always a parallel region when there is more than one example, even with one chunk: inside one, Eigen's
+    // products stay single-threaded instead of starting threads of their own for small matrices.
+#pragma omp parallel if (g.batch > 1)
     {
       std::vector<T> buffer(g.rows() * g.cols());
 #pragma omp for schedule(static)
