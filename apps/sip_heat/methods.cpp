@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "../common/checkpoint.h"
 #include "autodiff/grad_mode.h"
 #include "autodiff/ops.h"
 #include "autodiff/transforms.h"
@@ -107,33 +108,26 @@ Tensor HeatMethod::predict(const Tensor& y_star) {
 
 NamedTensors HeatMethod::state() const {
   NamedTensors out;
-  for (const auto& [name, tensor] : nn::module_state(parts_->network))
-    out.emplace_back("net." + name, tensor);
-  const NamedTensors optimizer =
-      parts_->hessian_free ? parts_->hessian_free->state() : parts_->optimizer->state();
-  for (const auto& [name, tensor] : optimizer) out.emplace_back("optim." + name, tensor);
+  append_prefixed("net.", nn::module_state(parts_->network), out);
+  append_prefixed("optim.", parts_->hessian_free ? parts_->hessian_free->state() : parts_->optimizer->state(),
+                  out);
   return out;
 }
 
 void HeatMethod::load_state(const NamedTensors& state, const std::string& source) {
-  NamedTensors network_state, optimizer_state;
+  for (const auto& [name, tensor] : state)
+    DPHYS_CHECK(name.rfind("net.", 0) == 0 || name.rfind("optim.", 0) == 0,
+                "sip_heat: {}: unexpected entry '{}' for method {}", source, name, name_);
+  // The optimizers keep their state where the parameters are (their scalars are read from anywhere).
   const Device device = parts_->network.parameters().front().device();
-  for (const auto& [name, tensor] : state) {
-    if (name.rfind("net.", 0) == 0) {
-      network_state.emplace_back(name.substr(4), tensor);
-      continue;
-    }
-    DPHYS_CHECK(name.rfind("optim.", 0) == 0, "sip_heat: {}: unexpected entry '{}' for method {}", source,
-                name, name_);
-    // The optimizers keep their state where the parameters are (their scalars are read from anywhere).
-    optimizer_state.emplace_back(name.substr(6), tensor.to(device));
-  }
+  NamedTensors optimizer_state = entries_under("optim.", state);
+  for (auto& [name, tensor] : optimizer_state) tensor = tensor.to(device);
   if (parts_->hessian_free) {
     parts_->hessian_free->load_state(optimizer_state);
   } else {
     parts_->optimizer->load_state(optimizer_state);
   }
-  nn::load_module_state(parts_->network, network_state, source);
+  nn::load_module_state(parts_->network, entries_under("net.", state), source);
 }
 
 }  // namespace dphys::app
