@@ -14,6 +14,7 @@
 #include "engine/layout.h"
 #include "engine/parallel.h"
 #include "engine/reduce.h"
+#include "engine/tridiagonal_eigen.h"
 
 namespace dphys::kernel {
 
@@ -22,7 +23,13 @@ namespace {
 template <class T>
 using RowMatrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 template <class T>
+using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+template <class T>
 using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+// From this size on eigh splits its tridiagonal problem by divide and conquer instead of running Eigen's
+// implicit QR on it (bench/RESULTS.md, "Symmetric eigensolver").
+constexpr std::int64_t divide_and_conquer_min = 128;
 
 void check_matrix(const char* op, const Tensor& a) {
   DPHYS_CHECK(a.dim() == 2 && (a.dtype() == DType::f32 || a.dtype() == DType::f64),
@@ -132,6 +139,17 @@ Eigh eigh(const Tensor& a) {
   return dispatch_real(a.dtype(), "eigh", [&](auto t) {
     using T = decltype(t);
     const Eigen::Map<const RowMatrix<T>> m = as_matrix<T>("eigh", a);
+    const std::int64_t n = a.size(0);
+    if (n >= divide_and_conquer_min) {
+      // a = Q·T·Qᵀ (Householder, lower triangle), T = S·Λ·Sᵀ, so the eigenvectors are Q·S.
+      const Eigen::Tridiagonalization<Matrix<T>> tridiagonal(m);
+      Vector<T> values = tridiagonal.diagonal();
+      const Vector<T> off_diagonal = tridiagonal.subDiagonal();
+      Matrix<T> vectors(n, n);
+      tridiagonal_eigen<T>(n, values.data(), off_diagonal.data(), vectors.data());
+      vectors.applyOnTheLeft(tridiagonal.matrixQ());
+      return Eigh{to_vector_tensor<T>(values, a.dtype()), to_tensor<T>(vectors, a.dtype())};
+    }
     const Eigen::SelfAdjointEigenSolver<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>> result(m);
     DPHYS_CHECK(result.info() == Eigen::Success,
                 "eigh: Eigen's SelfAdjointEigenSolver did not converge for shape {}", shape_str(a.shape()));

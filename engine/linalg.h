@@ -21,7 +21,8 @@ Svd svd(const Tensor& a);
 
 // Eigendecomposition a = q · diag(w) · qᵀ of a symmetric [n, n] matrix: w [n] ascending, q [n, n] with
 // orthonormal eigenvectors as columns. Only the lower triangle of a is read (as LAPACK's syev with 'L').
-// Eigen's SelfAdjointEigenSolver (Householder tridiagonalisation, implicit symmetric QR).
+// Eigen's Householder tridiagonalisation; then, from n = 128 on, divide and conquer on the tridiagonal
+// matrix (engine/tridiagonal_eigen.h), below it Eigen's implicit symmetric QR.
 struct Eigh {
   Tensor eigenvalues, eigenvectors;
 };
