@@ -15,6 +15,7 @@
 #include "engine/parallel.h"
 #include "engine/reduce.h"
 #include "engine/tridiagonal_eigen.h"
+#include "engine/tridiagonalization.h"
 
 namespace dphys::kernel {
 
@@ -142,12 +143,16 @@ Eigh eigh(const Tensor& a) {
     const std::int64_t n = a.size(0);
     if (n >= divide_and_conquer_min) {
       // a = Q·T·Qᵀ (Householder, lower triangle), T = S·Λ·Sᵀ, so the eigenvectors are Q·S.
-      const Eigen::Tridiagonalization<Matrix<T>> tridiagonal(m);
-      Vector<T> values = tridiagonal.diagonal();
-      const Vector<T> off_diagonal = tridiagonal.subDiagonal();
+      Matrix<T> reduced = m;
+      Vector<T> coefficients(n - 1);
+      tridiagonalize<T>(n, reduced.data(), coefficients.data());
+      Vector<T> values = reduced.diagonal();
+      const Vector<T> off_diagonal = reduced.diagonal(-1);
       Matrix<T> vectors(n, n);
       tridiagonal_eigen<T>(n, values.data(), off_diagonal.data(), vectors.data());
-      vectors.applyOnTheLeft(tridiagonal.matrixQ());
+      Eigen::HouseholderSequence<Matrix<T>, Vector<T>> q(reduced, coefficients);
+      q.setLength(n - 1).setShift(1);
+      vectors.applyOnTheLeft(q);
       return Eigh{to_vector_tensor<T>(values, a.dtype()), to_tensor<T>(vectors, a.dtype())};
     }
     const Eigen::SelfAdjointEigenSolver<Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>> result(m);

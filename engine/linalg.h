@@ -21,8 +21,9 @@ Svd svd(const Tensor& a);
 
 // Eigendecomposition a = q · diag(w) · qᵀ of a symmetric [n, n] matrix: w [n] ascending, q [n, n] with
 // orthonormal eigenvectors as columns. Only the lower triangle of a is read (as LAPACK's syev with 'L').
-// Eigen's Householder tridiagonalisation; then, from n = 128 on, divide and conquer on the tridiagonal
-// matrix (engine/tridiagonal_eigen.h), below it Eigen's implicit symmetric QR.
+// From n = 128 on: blocked Householder tridiagonalisation (engine/tridiagonalization.h), divide and conquer
+// on the tridiagonal matrix (engine/tridiagonal_eigen.h), Eigen's blocked back-transformation. Below 128:
+// Eigen's SelfAdjointEigenSolver (unblocked tridiagonalisation, implicit symmetric QR).
 struct Eigh {
   Tensor eigenvalues, eigenvectors;
 };
