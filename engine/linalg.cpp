@@ -28,8 +28,8 @@ using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
 template <class T>
 using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 
-// From this size on eigh splits its tridiagonal problem by divide and conquer instead of running Eigen's
-// implicit QR on it (bench/RESULTS.md, "Symmetric eigensolver").
+// From this size on eigh uses its own blocked tridiagonalisation and divide and conquer instead of Eigen's
+// SelfAdjointEigenSolver (bench/RESULTS.md, "Symmetric eigensolver").
 constexpr std::int64_t divide_and_conquer_min = 128;
 
 void check_matrix(const char* op, const Tensor& a) {
