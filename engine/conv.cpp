@@ -97,12 +97,21 @@ void unfold(const T* image, T* cols, const ConvGeometry& g) {
           for (std::int64_t j = 0; j < inside.first; ++j) edge(j);
           if (inside.first < inside.last) {  // else `start` could point outside the row
             const T* start = src + inside.first * g.stride + q - g.pad.w;
-            for (std::int64_t j = inside.first; j < inside.last; ++j)
-              dst[j] = start[(j - inside.first) * g.stride];
+            if (g.stride == 1)  // a contiguous run: a copy, which the strided loop below never becomes
+              std::copy(start, start + (inside.last - inside.first), dst + inside.first);
+            else
+              for (std::int64_t j = inside.first; j < inside.last; ++j)
+                dst[j] = start[(j - inside.first) * g.stride];
           }
           for (std::int64_t j = inside.last; j < g.out_w; ++j) edge(j);
         }
       }
+}
+
+// dst[k] += src[k] for k < n; the two never overlap (one is the unfolded matrix, the other the image).
+template <class T>
+void add_run(const T* __restrict src, T* __restrict dst, std::int64_t n) {
+  for (std::int64_t k = 0; k < n; ++k) dst[k] += src[k];
 }
 
 // The adjoint of unfold: x[c, y, x] += cols[(c, p, q), (i, j)] for every padded position that reads (y, x)
@@ -125,8 +134,11 @@ void fold_add(const T* cols, T* image, const ConvGeometry& g) {
           for (std::int64_t j = 0; j < inside.first; ++j) edge(j);
           if (inside.first < inside.last) {
             T* start = dst + inside.first * g.stride + q - g.pad.w;
-            for (std::int64_t j = inside.first; j < inside.last; ++j)
-              start[(j - inside.first) * g.stride] += src[j];
+            if (g.stride == 1)  // unit stride lets the compiler vectorise the sum
+              add_run(src + inside.first, start, inside.last - inside.first);
+            else
+              for (std::int64_t j = inside.first; j < inside.last; ++j)
+                start[(j - inside.first) * g.stride] += src[j];
           }
           for (std::int64_t j = inside.last; j < g.out_w; ++j) edge(j);
         }
