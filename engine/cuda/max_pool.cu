@@ -11,7 +11,8 @@ template <class T>
 void max_pool_backward_typed(std::int64_t windows, std::int64_t h, std::int64_t w, std::int64_t kh,
                              std::int64_t kw, const T* x, const T* y, const T* g, T* dx) {
   for_each("max_pool_backward", windows, [=] DPHYS_HOST_DEVICE(std::int64_t window) {
-    kernel::max_pool_window_backward(window, h, w, kh, kw, x, y, g, dx);
+    kernel::max_pool_window_backward_at(window, kernel::max_pool_window_corner(window, h, w, kh, kw), w, kh,
+                                        kw, x, y, g, dx);
   });
 }
 
