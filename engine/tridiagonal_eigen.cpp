@@ -36,7 +36,8 @@ void solve_leaf(T* d, const T* e, Index n, MatrixRef<T> q) {
   solver.computeFromTridiagonal(Eigen::Map<const Vector<T>>(d, n), Eigen::Map<const Vector<T>>(e, n - 1),
                                 Eigen::ComputeEigenvectors);
   DPHYS_CHECK(solver.info() == Eigen::Success,
-              "eigh: the implicit QR did not converge on a tridiagonal block of size {}", n);
+              "tridiagonal_eigen: Eigen's implicit QR did not converge on a {} block of size {}",
+              sizeof(T) == 4 ? "f32" : "f64", n);
   Eigen::Map<Vector<T>>(d, n) = solver.eigenvalues();
   q = solver.eigenvectors();
 }
@@ -230,8 +231,25 @@ void solve(T* d, const T* e, Index n, MatrixRef<T> q) {
 template <class T>
 void tridiagonal_eigen(std::int64_t n, T* diagonal, const T* off_diagonal, T* vectors) {
   DPHYS_CHECK(n > 0, "tridiagonal_eigen: size {} is not positive", n);
+  Eigen::Map<Vector<T>> d(diagonal, n);
+  const Eigen::Map<const Vector<T>> e(off_diagonal, n - 1);
+  DPHYS_CHECK(d.allFinite() && e.allFinite(),
+              "tridiagonal_eigen: the {} tridiagonal matrix of size {} has a NaN or Inf",
+              sizeof(T) == 4 ? "f32" : "f64", n);
+  const T largest = std::max(d.cwiseAbs().maxCoeff(), n > 1 ? e.cwiseAbs().maxCoeff() : T(0));
+  // Solved at unit scale, by a power of two (exact): Eigen's QR on the leaves decides splits by an absolute
+  // test and squares the off-diagonal, and the secular vectors' norms are squares of reciprocal differences,
+  // so at sizes far from 1 these underflow or overflow.
+  const int exponent = largest > 0 ? std::ilogb(largest) : 0;
+  // In two factors: 2^−exponent alone overflows when `largest` is subnormal.
+  const T down = std::ldexp(T(1), -exponent / 2), down_rest = std::ldexp(T(1), -exponent - (-exponent / 2));
+  d *= down;
+  d *= down_rest;
+  Vector<T> e_scaled = e * down;
+  e_scaled *= down_rest;
   Eigen::Map<Matrix<T>> q(vectors, n, n);
-  solve<T>(diagonal, off_diagonal, n, q);
+  solve<T>(diagonal, e_scaled.data(), n, q);
+  d *= std::ldexp(T(1), exponent);
 }
 
 template void tridiagonal_eigen<float>(std::int64_t, float*, const float*, float*);

@@ -13,7 +13,7 @@ namespace dphys::kernel {
 // Eigenvalues and eigenvectors of the n×n symmetric tridiagonal matrix with diagonal `diagonal` [n] and
 // off-diagonal `off_diagonal` [n − 1] (entry i couples rows i and i + 1). On return `diagonal` holds the
 // eigenvalues ascending and `vectors` (n×n, column-major, written whole) the orthonormal eigenvectors as
-// columns, in the same order. The input must be finite.
+// columns, in the same order. NaN or Inf in the input is an error.
 template <class T>
 void tridiagonal_eigen(std::int64_t n, T* diagonal, const T* off_diagonal, T* vectors);
 

@@ -2,7 +2,10 @@
 
 #include <Eigen/Dense>
 #include <algorithm>
+#include <cmath>
 #include <vector>
+
+#include "engine/error.h"
 
 namespace dphys::kernel {
 
@@ -59,7 +62,23 @@ void reduce_panel(Eigen::Map<Matrix<T>>& a, Index p, Index b, Matrix<T>& w, T* c
 
 template <class T>
 void tridiagonalize(std::int64_t n, T* data, T* householder_coefficients) {
+  DPHYS_CHECK(n > 0, "tridiagonalize: size {} is not positive", n);
   Eigen::Map<Matrix<T>> a(data, n, n);
+  T largest = 0;
+  bool finite = true;
+  for (Index c = 0; c < n; ++c) {
+    finite = finite && a.col(c).tail(n - c).allFinite();
+    largest = std::max(largest, a.col(c).tail(n - c).cwiseAbs().maxCoeff());
+  }
+  DPHYS_CHECK(finite, "tridiagonalize: the {}x{} {} matrix has a NaN or Inf entry", n, n,
+              sizeof(T) == 4 ? "f32" : "f64");
+  // Reduced at unit scale and scaled back by the same power of two (exact): Householder vectors are found
+  // from unscaled squared norms, which underflow for matrices of size 1e-155 (f64) or 1e-20 (f32), and
+  // overflow for their reciprocals.
+  const int exponent = largest > 0 ? std::ilogb(largest) : 0;
+  // In two factors: 2^−exponent alone overflows when `largest` is subnormal.
+  a.template triangularView<Eigen::Lower>() *= std::ldexp(T(1), -exponent / 2);
+  a.template triangularView<Eigen::Lower>() *= std::ldexp(T(1), -exponent - (-exponent / 2));
   std::vector<T> subdiagonal(std::max<std::int64_t>(n - 1, 0));
   Matrix<T> w(n, panel_width);
   for (Index p = 0; p < n; p += panel_width) {
@@ -76,6 +95,9 @@ void tridiagonalize(std::int64_t n, T* data, T* householder_coefficients) {
     }
     for (Index c = p; c < next && c + 1 < n; ++c) a(c + 1, c) = subdiagonal[c];
   }
+  const T restore = std::ldexp(T(1), exponent);
+  a.diagonal() *= restore;
+  a.diagonal(-1) *= restore;
 }
 
 template void tridiagonalize<float>(std::int64_t, float*, float*);

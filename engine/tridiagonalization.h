@@ -15,6 +15,7 @@ namespace dphys::kernel {
 // not read). On return A = Q·T·Qᵀ in Eigen's Tridiagonalization storage: T's diagonal on a's diagonal, its
 // off-diagonal on a's first subdiagonal, and Q = H₀·H₁⋯H_{n−2} with H_i = I − h_i·v_i·v_iᵀ, where v_i is 0 in
 // rows ≤ i, 1 in row i + 1 and a's column i below the subdiagonal; h_i in `householder_coefficients` [n − 1].
+// NaN or Inf in the lower triangle is an error.
 template <class T>
 void tridiagonalize(std::int64_t n, T* a, T* householder_coefficients);
 

@@ -9,6 +9,7 @@
 
 #include "engine/linalg.h"
 #include "engine/tridiagonal_eigen.h"
+#include "engine/tridiagonalization.h"
 #include "test_util.h"
 
 using namespace dphys;
@@ -156,4 +157,68 @@ TEST_CASE("eigh by divide and conquer in f32 agrees with f64") {
   const kernel::Eigh e64 = kernel::eigh(a);
   CHECK(max_abs(cast(e32.eigenvalues, DType::f64) - e64.eigenvalues) <
         150 * 1.2e-7 * max_abs(e64.eigenvalues));
+}
+
+TEST_CASE("tridiagonal_eigen at scales far from 1: the 1-D Laplacian times s") {
+  // Unscaled, Eigen's QR on the leaves splits by an absolute test and squares the couplings, and the secular
+  // vectors' norms square reciprocals: these went wrong or overflowed at such scales.
+  const std::int64_t n = 128;
+  auto check_scaled = [&](auto zero, double s, double tolerance) {
+    using T = decltype(zero);
+    CAPTURE(s);
+    std::vector<T> diagonal(n, static_cast<T>(2 * s)), off_diagonal(n - 1, static_cast<T>(-s)),
+        vectors(n * n);
+    kernel::tridiagonal_eigen<T>(n, diagonal.data(), off_diagonal.data(), vectors.data());
+    double error = 0;
+    for (std::int64_t k = 1; k <= n; ++k)
+      error = std::max(error, std::abs(diagonal[k - 1] / s - (2 - 2 * std::cos(k * pi / (n + 1)))));
+    CHECK(error < tolerance);
+    const Tensor v = from_vector(std::vector<double>(vectors.begin(), vectors.end()), {n, n}, DType::f64);
+    CHECK(max_abs(matmul(transpose(v), v) - identity(n, DType::f64)) < tolerance);
+  };
+  for (const double s : {1e-310, 1e-160, 1e-20, 1e20, 1e160})
+    check_scaled(0.0, s, 1e-13);  // 1e-310: subnormal
+  for (const double s : {1e-30, 1e-12, 1e-8, 1e20, 1e30}) check_scaled(0.0f, s, 1e-4);
+}
+
+TEST_CASE("eigh by divide and conquer at scales far from 1 gives the unit-scale result times s") {
+  // The Householder vectors' squared norms underflowed at 1e-155 (f64) and 1e-20 (f32) and overflowed at
+  // 1e154 and 1e19, silently or as a misleading convergence error.
+  const std::int64_t n = 130;
+  std::vector<double> lambda(n);
+  for (std::int64_t i = 0; i < n; ++i) lambda[i] = std::sin(0.7 * static_cast<double>(i)) + 0.001 * i;
+  const Tensor a = with_spectrum(lambda, 13);
+  for (const DType dtype : {DType::f64, DType::f32}) {
+    CAPTURE(dtype_name(dtype));
+    const std::vector<double> scales = dtype == DType::f64
+                                           ? std::vector<double>{1e-200, 1e-160, 1e160, 1e200}
+                                           : std::vector<double>{1e-25, 1e-20, 1e-8, 1e19, 1e25};
+    const double eps = dtype == DType::f32 ? 1.2e-7 : 2.3e-16;
+    const kernel::Eigh unit = kernel::eigh(cast(a, dtype));
+    for (const double s : scales) {
+      CAPTURE(s);
+      const Tensor scaled = cast(a * s, dtype);
+      const kernel::Eigh e = kernel::eigh(scaled);
+      check_eigenpairs(scaled, e, 2);
+      CHECK(max_abs(cast(e.eigenvalues, DType::f64) * (1 / s) - cast(unit.eigenvalues, DType::f64)) <
+            4 * n * eps * max_abs(unit.eigenvalues));
+    }
+  }
+}
+
+TEST_CASE("tridiagonal_eigen and tridiagonalize refuse NaN and Inf") {
+  std::vector<double> diagonal{1, std::nan(""), 3}, off_diagonal{0.5, 0.5}, vectors(9);
+  CHECK(test::contains(test::error_message([&] {
+                         kernel::tridiagonal_eigen<double>(3, diagonal.data(), off_diagonal.data(),
+                                                           vectors.data());
+                       }),
+                       "tridiagonal_eigen: the f64 tridiagonal matrix of size 3 has a NaN or Inf"));
+  std::vector<float> d32{1, 2, 3}, e32{0.5f, std::numeric_limits<float>::infinity()}, v32(9);
+  CHECK(test::contains(
+      test::error_message([&] { kernel::tridiagonal_eigen<float>(3, d32.data(), e32.data(), v32.data()); }),
+      "tridiagonal_eigen: the f32 tridiagonal matrix of size 3 has a NaN or Inf"));
+  std::vector<double> dense{1, 2, std::numeric_limits<double>::infinity(), 2, 1, 0, 0, 0, 1}, coefficients(2);
+  CHECK(test::contains(
+      test::error_message([&] { kernel::tridiagonalize<double>(3, dense.data(), coefficients.data()); }),
+      "tridiagonalize: the 3x3 f64 matrix has a NaN or Inf entry"));
 }
