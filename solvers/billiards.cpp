@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "autodiff/ops.h"
+#include "engine/value_check.h"
 
 namespace dphys {
 
@@ -41,12 +42,18 @@ Tensor dot_rows(const Tensor& a, const Tensor& b) { return sum(a * b, {1}); }
 
 BilliardsCollision billiards_collision(const Tensor& pa_in, const Tensor& va_in, const Tensor& pb_in,
                                        const Tensor& vb_in, const BilliardsConfig& config) {
-  DPHYS_CHECK(config.radius > 0 && config.drag > 0 && config.restitution >= 0 && config.restitution <= 1 &&
+  DPHYS_CHECK(std::isfinite(config.radius) && config.radius > 0 && std::isfinite(config.drag) &&
+                  config.drag > 0 && config.restitution >= 0 && config.restitution <= 1 &&
                   config.grazing_tolerance >= 0,
               "billiards: invalid configuration radius={} drag={} restitution={} grazing_tolerance={}",
               config.radius, config.drag, config.restitution, config.grazing_tolerance);
   const std::vector<Tensor> rows = checked_rows(pa_in, va_in, pb_in, vb_in);
   const Tensor &pa = rows[0], &va = rows[1], &pb = rows[2], &vb = rows[3];
+  for (const auto& [x, name] : {std::pair{pa, "pa"}, {va, "va"}, {pb, "pb"}, {vb, "vb"}}) {
+    const Tensor bad = sum(ne(x, x)) + sum(eq(abs(x), scalar(INFINITY, x.dtype(), x.device())));
+    kernel::check_zero(bad.detach(), fmt::format("billiards: {} of shape {} contains NaN or Inf", name,
+                                                 shape_str(x.shape())));
+  }
   const DType dtype = pa.dtype();
   const auto constant = [dtype, device = pa.device()](double value) { return scalar(value, dtype, device); };
   const double contact = 2 * config.radius, mu = config.drag;
@@ -60,17 +67,21 @@ BilliardsCollision billiards_collision(const Tensor& pa_in, const Tensor& va_in,
                                                 : std::numeric_limits<double>::epsilon());
   const double deepest = -min(c.detach()).item();
   DPHYS_CHECK(deepest <= ulps * contact * contact,
-              "billiards: the balls overlap at the start or a position is not finite (|pa − pb|² is {} "
-              "below (2r)² = {})",
-              deepest, contact * contact);
+              "billiards: the balls overlap at the start (|pa − pb|² is {} below (2r)² = {})", deepest,
+              contact * contact);
 
-  // Approaching (Δp·Δv < 0) with a real, non-grazing root. The smaller root is written as
-  // c / (−b + √D), which has no cancellation (−b > 0) and no division by a.
-  const Tensor approaching = lt(b, constant(0.0)) * gt(discriminant, constant(config.grazing_tolerance));
+  // Approaching (Δp·Δv < 0) with a real, non-grazing root. D / (|Δv|²(2r)²) = 1 − (d⊥/2r)², d⊥ the miss
+  // distance of the centres' straight lines, measures grazing without units: an absolute bound on D, which
+  // scales as length²·speed², would call head-on shots at small lengths or speeds misses. The smaller root is
+  // written as c / (−b + √D), which has no cancellation (−b > 0) and no division by a.
+  const Tensor approaching =
+      lt(b, constant(0.0)) * gt(discriminant, a * (config.grazing_tolerance * contact * contact));
   const Tensor root = sqrt(where(approaching, discriminant, constant(1.0)));
   const Tensor s_root = c / where(approaching, root - b, constant(1.0));
-  // Drag stops both balls at s = 1/μ; a root at or beyond it is never reached.
-  const Tensor hit = approaching * lt(s_root, constant(1.0 / mu));
+  // Drag stops both balls at s = 1/μ; a root at or beyond it is never reached. Tested as 1 − μs > 0 in the
+  // tensors' precision, the factor the time of impact takes the log of (s < 1/μ alone can hold in f32 while
+  // 1 − μs rounds to 0).
+  const Tensor hit = approaching * gt(1.0 - mu * s_root.detach(), constant(0.0));
   const Tensor s = where(hit, s_root, constant(0.0));
   const Tensor hit_rows = unsqueeze(hit, 1), s_rows = unsqueeze(s, 1);
 

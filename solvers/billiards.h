@@ -14,8 +14,11 @@
 //   With ball b at rest its final position then does not depend on ball a, and its gradient is exactly
 //   zero: the paper's flat region (§7.4, Fig. 4a).
 // - Grazing contact: the derivative of the time of impact grows like 1/√D as the discriminant
-//   D = (Δp·Δv)² − |Δv|²(|Δp|² − 4r²) falls to 0. Contacts with D ≤ grazing_tolerance count as misses
-//   (§7.1 [D]). The impulse vanishes at grazing, so positions stay continuous there; only the gradient jumps.
+//   D = (Δp·Δv)² − |Δv|²(|Δp|² − 4r²) falls to 0. Contacts with D ≤ grazing_tolerance · |Δv|²(2r)² count as
+//   misses. The spec (§7.1 [D]) bounds D itself by 1e-12; relative to |Δv|²(2r)² (0.16 for its r = 0.2 and
+//   |Δv| ≈ 1) the bound does not depend on the units, so shots at small lengths or speeds are not taken for
+//   grazing. The impulse vanishes at grazing, so positions stay continuous there; only the gradient jumps.
+// - Non-finite positions or velocities are errors.
 // - Square roots and divisions only see guarded arguments in every branch, so values and gradients stay
 //   finite, also exactly at contact (where() sends zero gradient to the unused branch, but 0·∞ is NaN).
 #include "engine/tensor.h"
@@ -26,7 +29,7 @@ struct BilliardsConfig {
   double radius = 0.2;               // r, both balls
   double drag = 1.0;                 // μ, per unit time
   double restitution = 0.8;          // e
-  double grazing_tolerance = 1e-12;  // D at or below this is a miss
+  double grazing_tolerance = 1e-12;  // D / (|Δv|²(2r)²) = 1 − (miss distance / 2r)² at or below this: a miss
 };
 
 // The collision, per example. Where there is none, the contact fields hold the state at t = 0 and the

@@ -19,7 +19,7 @@ Tensor rows(const std::vector<double>& values) {
 }
 
 bool all_finite(const Tensor& x) {
-  for (double v : x.to_vector<double>())
+  for (double v : cast(x, DType::f64).to_vector<double>())
     if (!std::isfinite(v)) return false;
   return true;
 }
@@ -164,4 +164,64 @@ TEST_CASE("billiards: wrong shapes, mixed dtypes and overlapping starts are erro
   BilliardsConfig bad;
   bad.drag = 0;
   CHECK(contains(error_message([&] { billiards_collision(p, v, far, v, bad); }), "invalid configuration"));
+  bad.drag = INFINITY;
+  CHECK(contains(error_message([&] { billiards_collision(p, v, far, v, bad); }), "invalid configuration"));
+  // Non-finite positions and velocities, which once came back as NaN rows marked "no collision".
+  CHECK(contains(error_message([&] {
+                   billiards_collision(rows({INFINITY, 0}), v, far, v);
+                 }),
+                 "billiards: pa of shape [1, 2] contains NaN or Inf"));
+  CHECK(contains(error_message([&] {
+                   billiards_collision(p, v, rows({1, -INFINITY}), v);
+                 }),
+                 "billiards: pb of shape [1, 2] contains NaN or Inf"));
+  CHECK(contains(error_message([&] {
+                   billiards_collision(p, rows({NAN, 0}), far, v);
+                 }),
+                 "billiards: va of shape [1, 2] contains NaN or Inf"));
+  CHECK(contains(error_message([&] {
+                   billiards_collision(p, v, far, rows({0, INFINITY}));
+                 }),
+                 "billiards: vb of shape [1, 2] contains NaN or Inf"));
+}
+
+TEST_CASE("billiards: grazing is judged without units, so small head-on shots still collide") {
+  // A head-on shot at radius 2e-4 and speed 2e-3: D = |Δv|²(2r)² = 6.4e-13, below the spec's absolute
+  // bound of 1e-12 on D, which took it for a grazing miss.
+  BilliardsConfig small;
+  small.radius = 2e-4;
+  const BilliardsCollision c =
+      billiards_collision(rows({0, 0}), rows({0.002, 0}), rows({0.001, 0}), rows({0, 0}), small);
+  CHECK(c.hit.item() == 1.0);
+  // Contact at separation 2r: s = (0.001 − 0.0004) / 0.002 = 0.3.
+  CHECK(std::abs(c.s.item() - 0.3) < 1e-12);
+  // An off-centre shot whose lines pass within (1 − 1e-13)·2r is still a miss: 1 − (d⊥/2r)² ≈ 2e-13.
+  const double offset = 0.4 * (1 - 1e-13);
+  CHECK(billiards_collision(rows({0, 0}), rows({1, 0}), rows({1, offset}), rows({0, 0})).hit.item() == 0.0);
+}
+
+TEST_CASE("billiards: in f32 a root just below 1/μ is a hit only if 1 − μs stays positive") {
+  // s* = 0.909090877 and μ = 1.1: s* < 1/μ held in f32 while 1 − μs* rounded to 0, which gave hit = 1 with
+  // time = +∞ and a NaN gradient.
+  BilliardsConfig config;
+  config.drag = 1.1;
+  const auto f32 = [](std::vector<double> v) { return cast(rows(v), DType::f32); };
+  const Tensor pa = f32({0, 0}), va = f32({1, 0}), pb = f32({0.4 + 0.909090877, 0}), vb = f32({0, 0});
+  const BilliardsCollision c = billiards_collision(pa, va, pb, vb, config);
+  CHECK(all_finite(c.time) == (c.hit.item() == 1.0));
+  const std::vector<Tensor> grads = grad(
+      [&](const std::vector<Tensor>& v) {
+        return sum(billiards_rest_positions(v[0], v[1], v[2], v[3], config).position_b);
+      },
+      {pa, va, pb, vb});
+  for (const Tensor& g : grads) CHECK(all_finite(g));
+  // And a sweep of shots 200 f32 ulps either side of s* = 1/μ: the time is finite exactly where there is a
+  // hit.
+  float x = 0.4f + 1 / 1.1f;
+  for (int k = 0; k < 200; ++k) x = std::nextafter(x, 0.0f);
+  for (int k = 0; k <= 400; ++k, x = std::nextafter(x, 2.0f)) {
+    const Tensor shifted = f32({x, 0});
+    const BilliardsCollision ck = billiards_collision(pa, va, shifted, vb, config);
+    CHECK(all_finite(ck.time) == (ck.hit.item() == 1.0));
+  }
 }
