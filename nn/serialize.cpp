@@ -4,8 +4,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <limits>
 #include <map>
 #include <set>
@@ -112,10 +112,21 @@ class Reader {
 
 NamedTensors read_tensors(const std::string& path, const char* op) {
   DPHYS_CHECK(host_is_little_endian(), "{}: {}: big-endian hosts are not supported", op, path);
+  // A regular file, read to the size it has: a directory made the stream throw from inside the read, and
+  // /dev/zero or a pipe would be read without end before the magic was ever checked.
+  std::error_code error;
+  const std::filesystem::file_status status = std::filesystem::status(path, error);
+  if (error || !std::filesystem::exists(status))
+    fail("{}: {}: cannot open file: {}", op, path, error ? error.message() : "No such file or directory");
+  if (!std::filesystem::is_regular_file(status)) fail("{}: {}: not a regular file", op, path);
+  const std::uintmax_t file_size = std::filesystem::file_size(path, error);
+  if (error) fail("{}: {}: cannot read its size: {}", op, path, error.message());
   std::ifstream in(path, std::ios::binary);
   if (!in) fail("{}: {}: cannot open file: {}", op, path, std::strerror(errno));
-  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail("{}: {}: read error: {}", op, path, std::strerror(errno));
+  std::string data(static_cast<std::size_t>(file_size), '\0');
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  if (in.bad() || static_cast<std::uintmax_t>(in.gcount()) != file_size)
+    fail("{}: {}: read error after {} of {} bytes", op, path, in.gcount(), file_size);
 
   Reader reader(data, path, op);
   if (std::memcmp(reader.take(sizeof(kMagic), "the magic \"DPHYSPRM\""), kMagic, sizeof(kMagic)) != 0)
@@ -148,15 +159,19 @@ NamedTensors read_tensors(const std::string& path, const char* op) {
       if (shape.back() < 0) reader.corrupt(fmt::format("{} has negative dimension {}", what, shape.back()));
       empty = empty || shape.back() == 0;
     }
-    // The byte count, checked against what is left of the file before each factor so it cannot overflow.
+    // The byte count in long double (exact up to 2^64), compared with what is left of the file. A tensor
+    // without elements still may not have extents whose product leaves int64, where shape arithmetic
+    // (numel, strides) would overflow.
     const std::string payload =
         fmt::format("{}: {} data of shape {}", what, dtype_name(dtype), shape_str(shape));
-    std::uint64_t size = empty ? 0 : dtype_size(dtype);
-    for (std::int64_t extent : shape) {
-      if (size > reader.remaining() / static_cast<std::uint64_t>(std::max<std::int64_t>(extent, 1)))
-        reader.truncated(payload, fmt::format("more than {}", reader.remaining()));
-      size *= static_cast<std::uint64_t>(extent);
-    }
+    long double extents = 1;
+    for (std::int64_t extent : shape) extents *= static_cast<long double>(std::max<std::int64_t>(extent, 1));
+    if (extents > static_cast<long double>(std::numeric_limits<std::int64_t>::max()))
+      reader.corrupt(fmt::format("{} has extents whose product exceeds 2^63", what));
+    const long double bytes_needed = empty ? 0 : extents * static_cast<long double>(dtype_size(dtype));
+    if (bytes_needed > static_cast<long double>(reader.remaining()))
+      reader.truncated(payload, fmt::format("{:.0f}", bytes_needed));
+    const auto size = static_cast<std::uint64_t>(bytes_needed);
     const char* bytes = reader.take(size, payload);
     Tensor tensor = Tensor::empty(shape, dtype);
     if (size > 0) std::memcpy(tensor.raw_data(), bytes, size);

@@ -178,6 +178,28 @@ TEST_CASE("bad magic, version, dtype code and trailing bytes are rejected") {
   bad[16 + 4 + 1 + 1 + 4 + 7] = 0x10;
   rejects(bad, "truncated file");
   rejects("", "truncated file");
+  // The message names the bytes the record needs, not what is left.
+  rejects(good.substr(0, good.size() - 1), "f32 data of shape [2] needs 8 bytes");
+}
+
+TEST_CASE("a record without elements may not claim extents beyond int64") {
+  const TempFile file("empty.bin");
+  nn::save_tensors(file.path(), {{"x", zeros({0, 1, 1})}});
+  std::string bytes = file.bytes();
+  // Header (16), name length (4), "x", dtype (1), ndim (4): the dims start at byte 26. Dims 1 and 2 become
+  // 2^62.
+  bytes[34 + 7] = 0x40;
+  bytes[42 + 7] = 0x40;
+  file.write(bytes);
+  CHECK(contains(error_message([&] { nn::load_tensors(file.path()); }),
+                 "tensor 'x' has extents whose product exceeds 2^63"));
+}
+
+TEST_CASE("a directory or a device instead of a file is an error, not a read without end") {
+  const TempFile file("params");
+  std::filesystem::create_directories(file.path());
+  CHECK(contains(error_message([&] { nn::load_tensors(file.path()); }), "not a regular file"));
+  CHECK(contains(error_message([&] { nn::load_tensors("/dev/zero"); }), "/dev/zero: not a regular file"));
 }
 
 TEST_CASE("a missing file is rejected with its path") {
