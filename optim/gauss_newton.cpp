@@ -43,14 +43,25 @@ GaussNewtonStep gauss_newton_solve(const Tensor& jacobian, const Tensor& residua
   const std::int64_t batch = jacobian.size(0), m = jacobian.size(1), d = jacobian.size(2);
   const std::vector<double> j = cast(jacobian, DType::f64).to_vector<double>();
   const std::vector<double> r = cast(residual, DType::f64).to_vector<double>();
+  // BDCSVD gives no error for NaN (a NaN in J came back as a step of 1e294, an Inf as a zero step).
+  const auto finite = [](const std::vector<double>& v) {
+    return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+  };
+  DPHYS_CHECK(finite(j), "gauss_newton_solve: the jacobian of shape {} contains NaN or Inf",
+              shape_str(jacobian.shape()));
+  DPHYS_CHECK(finite(r), "gauss_newton_solve: the residual of shape {} contains NaN or Inf",
+              shape_str(residual.shape()));
   std::vector<double> delta(static_cast<std::size_t>(batch * d), 0.0);
   std::vector<int> rank(static_cast<std::size_t>(batch), 0);
+  // With no residuals or no unknowns the step is zero (Eigen's SVD of an empty matrix crashes).
+  if (m == 0 || d == 0)
+    return {from_vector(delta, {batch, d}, jacobian.dtype(), jacobian.device()), residual, jacobian,
+            std::move(rank)};
   parallel_for(batch, m * d * std::min(m, d), [&](std::int64_t b) {
     const Eigen::Map<const RowMatrix> jb(j.data() + b * m * d, m, d);
     const Eigen::Map<const Eigen::VectorXd> rb(r.data() + b * m, m);
     const Eigen::BDCSVD<Eigen::MatrixXd> svd(jb, Eigen::ComputeThinU | Eigen::ComputeThinV);
     const Eigen::VectorXd& s = svd.singularValues();
-    if (s.size() == 0) return;
     // Singular values come sorted in decreasing order; modes at or below τ·s_1 contribute nothing.
     Eigen::Index kept = 0;
     while (kept < s.size() && s[kept] > rcond * s[0]) ++kept;

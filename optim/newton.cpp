@@ -1,6 +1,7 @@
 #include "optim/newton.h"
 
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
@@ -28,7 +29,14 @@ Tensor eigen_direction(const char* op, const Tensor& grad, const Tensor& hessian
   const std::int64_t batch = grad.size(0), d = grad.size(1);
   const std::vector<double> g = cast(grad, DType::f64).to_vector<double>();
   const std::vector<double> h = cast(hessian, DType::f64).to_vector<double>();
+  // Eigen's eigensolver gives no error for NaN (a NaN in H came back as a NaN step, an Inf as a zero step).
+  const auto finite = [](const std::vector<double>& v) {
+    return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
+  };
+  DPHYS_CHECK(finite(g), "{}: grad of shape {} contains NaN or Inf", op, shape_str(grad.shape()));
+  DPHYS_CHECK(finite(h), "{}: hessian of shape {} contains NaN or Inf", op, shape_str(hessian.shape()));
   std::vector<double> delta(g.size(), 0.0);
+  if (d == 0) return from_vector(delta, grad.shape(), grad.dtype(), grad.device());  // no unknowns
   parallel_for(batch, d * d * d, [&](std::int64_t b) {
     const Eigen::Map<const RowMatrix> hb(h.data() + b * d * d, d, d);
     const Eigen::MatrixXd symmetric = 0.5 * (hb + hb.transpose());

@@ -118,6 +118,32 @@ TEST_CASE("Gauss-Newton leaves null and truncated directions alone") {
                  "expected [1, m]"));
 }
 
+TEST_CASE("Gauss-Newton and Newton: empty problems give empty or zero steps, NaN and Inf are errors") {
+  // Eigen's SVD and eigensolver crashed on these shapes.
+  for (const Shape& shape : {Shape{2, 0, 3}, Shape{2, 3, 0}, Shape{1, 0, 0}}) {
+    CAPTURE(shape_str(shape));
+    const GaussNewtonStep step =
+        gauss_newton_solve(zeros(shape, DType::f64), zeros({shape[0], shape[1]}, DType::f64));
+    CHECK(step.delta.shape() == Shape{shape[0], shape[2]});
+    CHECK((step.delta.numel() == 0 || max_abs(step.delta) == 0.0));
+  }
+  CHECK(newton_direction(zeros({2, 0}, DType::f64), zeros({2, 0, 0}, DType::f64)).shape() == Shape{2, 0});
+  // A NaN in J once gave a step of 1e294 with rank 1, an Inf a zero step.
+  const Tensor j = from_vector({1.0, 2.0, NAN, 4.0}, {1, 2, 2}, DType::f64), r = ones({1, 2}, DType::f64);
+  CHECK(contains(error_message([&] { gauss_newton_solve(j, r); }),
+                 "the jacobian of shape [1, 2, 2] contains NaN or Inf"));
+  CHECK(contains(error_message([&] {
+                   gauss_newton_solve(ones({1, 2, 2}, DType::f64), r * INFINITY);
+                 }),
+                 "the residual of shape [1, 2] contains NaN or Inf"));
+  CHECK(contains(error_message([&] { newton_direction(r, j); }),
+                 "hessian of shape [1, 2, 2] contains NaN or Inf"));
+  CHECK(contains(error_message([&] {
+                   saddle_free_newton_direction(r * NAN, ones({1, 2, 2}, DType::f64));
+                 }),
+                 "grad of shape [1, 2] contains NaN or Inf"));
+}
+
 TEST_CASE("Newton solves quadratics in one step and matches H^-1 g; the Hessian is the autodiff one") {
   // f_b(x) = ½xᵀQ_b x − c_bᵀx with symmetric positive definite Q_b.
   const std::vector<double> q{4,  1, 0.5, 1, 3, -1,  0.5, -1,  2,     // problem 0
