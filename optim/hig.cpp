@@ -217,10 +217,18 @@ JacobianPower apply_jacobian_power(const Tensor& jacobian, const Tensor& v,
               options.truncation, options.kappa, options.beta);
   NoGradGuard no_grad;
   const Tensor j = cast(jacobian, DType::f64), w = cast(v, DType::f64);
+  // J is checked by svd and gram; a NaN in v would pass through as NaN coefficients.
+  DPHYS_CHECK((sum(ne(w, w)) + sum(eq(abs(w), scalar(INFINITY, DType::f64, w.device())))).item() == 0.0,
+              "apply_jacobian_power: the vector of shape {} contains NaN or Inf", shape_str(v.shape()));
   const double floor = static_cast<double>(rows) * std::numeric_limits<double>::epsilon();
+  // The Gram route computes λ = s² with an absolute error of about ε·λ_max, so the smallest kept mode
+  // (λ ≥ τ²·λ_max) has a relative error up to about ε/τ²: τ ≥ 30·√ε keeps that below 1/900 for any row count
+  // (with τ = √(rows·ε) alone, 4 rows kept modes 1% off).
+  const double gram_min_truncation =
+      std::max(std::sqrt(floor), 30 * std::sqrt(std::numeric_limits<double>::epsilon()));
   HigSolver solver = options.solver;
   if (solver == HigSolver::automatic)
-    solver = 4 * rows <= cols && !options.absolute_truncation && options.truncation >= std::sqrt(floor)
+    solver = 4 * rows <= cols && !options.absolute_truncation && options.truncation >= gram_min_truncation
                  ? HigSolver::gram
                  : HigSolver::svd;
   const auto keep = [&](double s, double s1) {
@@ -272,7 +280,9 @@ JacobianPower apply_jacobian_power(const Tensor& jacobian, const Tensor& v,
 }
 
 HigTrainer::HigTrainer(nn::Module& network, HigPhysics physics, HigLoss loss, HigOptions options)
-    : network_(network), physics_(std::move(physics)), loss_(std::move(loss)), options_(options) {}
+    : network_(network), physics_(std::move(physics)), loss_(std::move(loss)), options_(options) {
+  DPHYS_CHECK(std::isfinite(options.lr), "HigTrainer: the learning rate {} must be finite", options.lr);
+}
 
 HigTrainer::HigTrainer(nn::Module& network, const PhysicsProblem& problem, HigOptions options)
     : HigTrainer(
@@ -297,6 +307,8 @@ HigReport HigTrainer::step(const Tensor& input, const Tensor& target, const Tens
       },
       {stacked.output});
   report.loss = loss.item();
+  DPHYS_CHECK(std::isfinite(report.loss),
+              "HigTrainer: the loss is {} before the update; the weights are left as they are", report.loss);
 
   const Clock::time_point solve_start = Clock::now();
   const JacobianPower power = apply_jacobian_power(stacked.jacobian, neg(flatten(grads[0])), options_.power);

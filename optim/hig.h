@@ -47,8 +47,9 @@ StackedJacobian stacked_jacobian(nn::Module& network, const HigPhysics& physics,
                                  JacobianMethod method = JacobianMethod::automatic);
 
 enum class HigSolver {
-  // gram when rows ≤ columns / 4 and the truncation is relative with τ above the Gram route's floor
-  // (below), svd otherwise.
+  // gram when rows ≤ columns / 4 and the truncation is relative with τ ≥ max(√(rows · ε_f64), 30 √ε_f64)
+  // (the Gram route's floor, below, and its accuracy: the smallest kept s² is then within about 1/900 of its
+  // value), svd otherwise.
   automatic,
   // Thin SVD of J (kernel::svd).
   svd,

@@ -299,6 +299,22 @@ TEST_CASE("the J·Jᵀ route equals the direct SVD route, and automatic picks by
   CHECK(apply_jacobian_power(slice(j, 1, 0, 60), y, o).solver == HigSolver::svd);  // 80 > 60
   o.truncation = 1e-8;                                                             // below √(20ε)
   CHECK(apply_jacobian_power(j, y, o).solver == HigSolver::svd);
+  // Above √(4ε) = 3e-8 for 4 rows but below 30√ε = 4.5e-7: the Gram route would keep modes 1% off.
+  o.truncation = 3.1e-8;
+  CHECK(apply_jacobian_power(slice(j, 0, 0, 4), slice(y, 0, 0, 4), o).solver == HigSolver::svd);
+}
+
+TEST_CASE("HIG: NaN or Inf in the vector, the loss or the learning rate is an error") {
+  Generator gen(8);
+  const Tensor j = uniform({4, 20}, -1, 1, gen, DType::f64);
+  CHECK(contains(error_message([&] {
+                   apply_jacobian_power(j, from_vector({1.0, NAN, 0.0, 0.0}, {4}, DType::f64));
+                 }),
+                 "apply_jacobian_power: the vector of shape [4] contains NaN or Inf"));
+  CHECK(contains(error_message([&] {
+                   apply_jacobian_power(j, from_vector({1.0, 0.0, INFINITY, 0.0}, {4}, DType::f64));
+                 }),
+                 "contains NaN or Inf"));
 }
 
 TEST_CASE("a HIG step on a linear network equals V Λ^κ Uᵀ Δy from the closed-form Jacobian") {
@@ -469,4 +485,13 @@ TEST_CASE("HIG steps lower the loss of a small nonlinear fit at every step") {
   for (int step = 0; step < 20; ++step) losses.push_back(trainer.step(x, target).loss);
   for (std::size_t i = 1; i < losses.size(); ++i) CHECK(losses[i] < losses[i - 1]);
   CHECK(losses.back() < 0.5 * losses.front());
+
+  // A NaN target once turned every weight into NaN without an error; now the step refuses and leaves them.
+  const Tensor before = net->parameters()[0].clone();
+  CHECK(contains(error_message([&] { trainer.step(x, target * NAN); }), "HigTrainer: the loss is nan"));
+  CHECK(max_abs_diff(net->parameters()[0], before) == 0.0);
+  HigOptions bad;
+  bad.lr = NAN;
+  CHECK(
+      contains(error_message([&] { HigTrainer(*net, identity, bad); }), "learning rate nan must be finite"));
 }
