@@ -63,7 +63,23 @@ PercentileClip clip_per_example_percentile(const Tensor& per_example, double qua
     }
     double squares = 0.0;
     for (std::int64_t j = 0; j < width; ++j) squares += row[j] * row[j];
-    norms[i] = std::sqrt(squares);
+    if (!std::isnormal(squares)) {
+      // Entries beyond ~1e154 overflow the plain sum (an Inf norm made τ NaN and every row NaN) and
+      // entries below ~1e-154 underflow it; scaled by the largest entry, neither happens.
+      const double largest = std::abs(
+          *std::max_element(row, row + width, [](double a, double b) { return std::abs(a) < std::abs(b); }));
+      squares = 0.0;
+      if (largest > 0)
+        for (std::int64_t j = 0; j < width; ++j) squares += (row[j] / largest) * (row[j] / largest);
+      norms[i] = largest * std::sqrt(squares);
+    } else {
+      norms[i] = std::sqrt(squares);
+    }
+    if (!std::isfinite(norms[i])) {  // a norm beyond the largest double: the row is dropped like a NaN row
+      std::fill(row, row + width, 0.0);
+      norms[i] = 0.0;
+      continue;
+    }
     finite.push_back(norms[i]);
   }
 

@@ -360,6 +360,24 @@ TEST_CASE("per-example percentile clipping: non-finite rows, N = 2, N = 1, f32, 
   CHECK(contains(error_message([] { clip_per_example_percentile(scalar(1.0)); }), "[N, ...]"));
 }
 
+TEST_CASE(
+    "per-example percentile clipping: norms beyond 1e154 or below 1e-154 are computed without overflow") {
+  // Row norms 5e200, 1e200·√2 and 5e-200: the plain sum of squares overflowed to an Inf norm, τ came out NaN
+  // and every row was scaled by NaN; the tiny row's norm underflowed to 0.
+  const Tensor g = from_vector({3e200, 4e200, 1e200, 1e200, 3e-200, 4e-200}, {3, 2}, DType::f64);
+  const PercentileClip clipped = clip_per_example_percentile(g);
+  const double tau = std::sqrt(2.0) * 1e200 + 0.8 * (5e200 - std::sqrt(2.0) * 1e200);
+  CHECK(clipped.threshold == doctest::Approx(tau));
+  check_close(values(clipped.gradients), {3 * (tau / 5), 4 * (tau / 5), 1e200, 1e200, 3e-200, 4e-200});
+  const PercentileClip low = clip_per_example_percentile(g, 0.0);
+  CHECK(low.threshold == doctest::Approx(5e-200));
+  // A row whose norm exceeds the largest double is dropped, like a NaN row.
+  const PercentileClip huge =
+      clip_per_example_percentile(from_vector({1.5e308, 1.5e308, 1, 0}, {2, 2}, DType::f64));
+  CHECK(huge.threshold == 1.0);
+  check_close(values(huge.gradients), {0, 0, 1, 0});
+}
+
 TEST_CASE("Adam fits sin(2x) on [-2, 2] with an nn MLP (1 -> 32 -> 32 -> 1, tanh) to MSE < 1e-3") {
   Generator gen(3);
   nn::MlpOptions mlp;
