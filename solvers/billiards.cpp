@@ -28,6 +28,8 @@ std::vector<Tensor> checked_rows(const Tensor& pa, const Tensor& va, const Tenso
                 dtype_name(pa.dtype()), dtype_name(va.dtype()), dtype_name(pb.dtype()),
                 dtype_name(vb.dtype()));
     const std::int64_t b = x.shape()[0];
+    DPHYS_CHECK(b >= 1, "billiards: empty batch: pa {}, va {}, pb {}, vb {}", shape_str(pa.shape()),
+                shape_str(va.shape()), shape_str(pb.shape()), shape_str(vb.shape()));
     DPHYS_CHECK(b == 1 || batch == 1 || b == batch,
                 "billiards: batch sizes differ: pa {}, va {}, pb {}, vb {}", shape_str(pa.shape()),
                 shape_str(va.shape()), shape_str(pb.shape()), shape_str(vb.shape()));

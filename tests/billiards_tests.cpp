@@ -166,6 +166,10 @@ TEST_CASE("billiards: wrong shapes, mixed dtypes and overlapping starts are erro
   CHECK(contains(error_message([&] { billiards_collision(p, v, far, v, bad); }), "invalid configuration"));
   bad.drag = INFINITY;
   CHECK(contains(error_message([&] { billiards_collision(p, v, far, v, bad); }), "invalid configuration"));
+  CHECK(contains(error_message([&] {
+                   billiards_collision(zeros({0, 2}, DType::f64), v, far, v);
+                 }),
+                 "billiards: empty batch"));
   // Non-finite positions and velocities, which once came back as NaN rows marked "no collision".
   CHECK(contains(error_message([&] {
                    billiards_collision(rows({INFINITY, 0}), v, far, v);
