@@ -334,7 +334,7 @@ int main(int argc, char** argv) {
     std::printf("results in %s (metrics.csv, summary.json); evaluated checks %s\n", folder.c_str(),
                 all ? "all passed" : "NOT all passed");
     return 0;
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {  // dphys::Error, and the standard library's (bad_alloc, I/O)
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }
