@@ -43,6 +43,7 @@ void for_rows(std::int64_t rows, std::int64_t work_per_row, bool half_spectrum, 
 // Complex FFT along axis -2 of a [..., ny, m] complex tensor, in place.
 void fft_columns(Tensor& s, bool inverse) {
   const std::int64_t m = s.shape().back(), ny = s.shape()[s.dim() - 2];
+  if (ny == 1) return;  // the transform of length 1 is the identity (and Eigen's kissfft crashes on it)
   const std::int64_t images = s.numel() / (ny * m);
   Complex* data = s.data<Complex>();
   for_rows(images * m, ny * 8, false, [&](Eigen::FFT<double>& fft, std::int64_t r) {
@@ -119,8 +120,8 @@ Tensor rfft(const Tensor& x) {
   const Tensor xd = cast(x, DType::f64);
   for_rows(rows, n * 8, true, [&](Eigen::FFT<double>& fft, std::int64_t r) {
     const std::vector<double> signal(xd.data<double>() + r * n, xd.data<double>() + (r + 1) * n);
-    std::vector<Complex> spectrum;
-    fft.fwd(spectrum, signal);
+    std::vector<Complex> spectrum{Complex(signal[0], 0.0)};  // length 1: the identity (kissfft crashes on it)
+    if (n > 1) fft.fwd(spectrum, signal);
     std::copy(spectrum.begin(), spectrum.begin() + half, out.data<Complex>() + r * half);
   });
   return cast(out, complex_of(x.dtype()));
@@ -137,8 +138,8 @@ Tensor irfft(const Tensor& spectrum, std::int64_t n) {
   const Tensor s = cast(spectrum, DType::c128);
   for_rows(rows, n * 8, true, [&](Eigen::FFT<double>& fft, std::int64_t r) {
     const std::vector<Complex> bins(s.data<Complex>() + r * half, s.data<Complex>() + (r + 1) * half);
-    std::vector<double> signal;
-    fft.inv(signal, bins, n);
+    std::vector<double> signal{bins[0].real()};  // length 1: the identity (kissfft crashes on it)
+    if (n > 1) fft.inv(signal, bins, n);
     std::copy(signal.begin(), signal.end(), out.data<double>() + r * n);
   });
   return cast(out, real_of(spectrum.dtype()));
