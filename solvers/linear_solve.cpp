@@ -85,14 +85,39 @@ CgResult conjugate_gradient(const LinearOperator& a, const Tensor& b, const Tens
   DPHYS_CHECK(!diagonal.defined() || diagonal.shape() == b.shape(),
               "conjugate_gradient: diagonal {} for right-hand side {}", shape_str(diagonal.shape()),
               shape_str(b.shape()));
+  DPHYS_CHECK(
+      options.max_iterations >= 0 && options.rel_tol >= 0 && options.abs_tol >= 0 &&
+          std::isfinite(options.rel_tol) && std::isfinite(options.abs_tol),
+      "conjugate_gradient: max_iterations {} must be >= 0 and the tolerances (rel {}, abs {}) finite and "
+      ">= 0",
+      options.max_iterations, options.rel_tol, options.abs_tol);
   check_finite("the right-hand side", b);
   if (x0.defined()) check_finite("the initial guess", x0);
+  if (diagonal.defined()) {
+    // Jacobi needs a positive diagonal; a zero or NaN entry was reported as an operator that is not definite.
+    const Tensor bad = sum(le(diagonal, zeros_like(diagonal))) + sum(ne(diagonal, diagonal)) +
+                       sum(eq(diagonal, scalar(INFINITY, diagonal.dtype(), diagonal.device())));
+    kernel::check_zero(bad, fmt::format("conjugate_gradient: the diagonal of shape {} has entries that are "
+                                        "not positive and finite",
+                                        shape_str(diagonal.shape())));
+  }
   const auto project = [&](const Tensor& v) { return options.zero_mean ? remove_mean(v) : v; };
 
   // x, r, z and p are owned here and updated in place by the fused kernels of engine/cg_kernels.h.
   const Tensor rhs = project(b);
-  const Tensor x = x0.defined() ? project(x0).clone() : zeros_like(b);
-  const Tensor r = x0.defined() ? rhs - project(a(x)) : rhs.clone();
+  Tensor x = x0.defined() ? project(x0).clone() : zeros_like(b);
+  Tensor r = x0.defined() ? rhs - project(a(x)) : rhs.clone();
+  if (x0.defined()) {
+    // A warm start farther from the solution than zero (‖b − A x0‖ > ‖b‖) restarts from zero: a tolerance
+    // relative to ‖b‖ could otherwise ask for more digits than the precision holds (f32 pressure solves
+    // warm-started from an unrelated field diverged).
+    Shape per_example(b.dim(), 1);
+    per_example[0] = b.shape()[0];
+    const Tensor restart =
+        reshape(cast(gt(kernel::batched_dot(r, r), kernel::batched_dot(rhs, rhs)), b.dtype()), per_example);
+    x = where(restart, zeros_like(x), x);
+    r = where(restart, rhs, r);
+  }
   const Tensor z = diagonal.defined() ? r / diagonal : r;  // without a preconditioner z is r itself
   const Tensor p = z.clone();
   const std::int64_t batch = b.shape()[0];
@@ -146,7 +171,8 @@ CgResult conjugate_gradient(const LinearOperator& a, const Tensor& b, const Tens
     fail("conjugate_gradient: examples [{}] did not converge within {} iterations (right-hand side {})",
          fmt::join(failed, ", "), options.max_iterations, shape_str(b.shape()));
   }
-  result.x = x;
+  // With a preconditioner the iterates may pick up a constant, which A ignores: the zero-mean solution.
+  result.x = options.zero_mean && diagonal.defined() ? remove_mean(x) : x;
   return result;
 }
 

@@ -15,8 +15,10 @@ struct CgOptions {
   // For operators singular on constants (periodic or closed Poisson): b and the iterates are projected to
   // zero mean per example, which solves in the range of A with no fallback to another solver.
   bool zero_mean = false;
-  // Raise when any example has not converged (otherwise it is reported in CgResult).
-  bool strict = false;
+  // Raise when any example has not converged within max_iterations. With false an unconverged solve is
+  // accepted and only reported: in CgResult, or through linear_solve's `info` (its adjoint solve, in the
+  // backward pass, reports to nobody), for callers that cap the work on purpose.
+  bool strict = true;
 };
 
 struct CgResult {
@@ -31,7 +33,8 @@ struct CgResult {
 using LinearOperator = std::function<Tensor(const Tensor& x)>;
 
 // Plain CG (Jacobi-preconditioned when `diagonal`, the diagonal of A in x's shape, is given), warm-started
-// from x0 when defined. Records nothing. NaN or Inf in b or x0 is an error naming the op.
+// from x0 when defined, or from zero for examples where x0 is farther from the solution than zero. Records
+// nothing. NaN or Inf in b or x0, and a diagonal that is not positive and finite, are errors naming the op.
 CgResult conjugate_gradient(const LinearOperator& a, const Tensor& b, const Tensor& x0 = Tensor(),
                             const CgOptions& options = {}, const Tensor& diagonal = Tensor());
 

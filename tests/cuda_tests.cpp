@@ -391,6 +391,7 @@ TEST_CASE("device CG kernels and a differentiable CG solve agree with the CPU") 
       CgOptions options;
       options.rel_tol = 1e-12;
       options.max_iterations = max_iterations;
+      options.strict = false;  // the short solves stop unconverged on purpose
       const LinearOperator op = [&c](const Tensor& x) {
         return c * x - laplacian(x, 2, 1.0, 1.0, Boundary::dirichlet);
       };

@@ -116,17 +116,58 @@ TEST_CASE("non-convergence is reported per example, strict mode raises, NaN inpu
   const LinearOperator a = [](const Tensor& x) { return neg(laplacian(x, 2, 1, 1, Boundary::dirichlet)); };
   CgOptions options;
   options.max_iterations = 3;
+  // Strict by default: an unconverged solve is an error unless the caller accepts it.
+  CHECK(contains(error_message([&] { conjugate_gradient(a, b, Tensor(), options); }), "did not converge"));
+  options.strict = false;
   const CgResult result = conjugate_gradient(a, b, Tensor(), options);
   CHECK(!result.converged[0]);
   CHECK(!result.converged[1]);
   CHECK(result.iterations[0] == 3);
-  options.strict = true;
-  CHECK(contains(error_message([&] { conjugate_gradient(a, b, Tensor(), options); }), "did not converge"));
+
   Tensor bad = b.clone();
   bad.data<double>()[5] = NAN;
   const std::string message = error_message([&] { conjugate_gradient(a, bad); });
   CHECK(contains(message, "conjugate_gradient"));
   CHECK(contains(message, "NaN"));
+}
+
+TEST_CASE("CG: a warm start worse than zero restarts from zero; options and the diagonal are checked") {
+  Generator gen(8);
+  const LinearOperator a = [](const Tensor& x) { return neg(laplacian(x, 2, 1, 1, Boundary::dirichlet)); };
+  // f32, a right-hand side of size 1 and a start of size 1e3 (‖b − A x0‖ ≈ 8000 ‖b‖): relative to ‖b‖ the
+  // tolerance asked for more digits than f32 holds, and the solve diverged.
+  const Tensor b = normal({2, 32, 32}, 0, 1, gen, DType::f32);
+  const Tensor far = normal({2, 32, 32}, 0, 1e3, gen, DType::f32);
+  CgOptions options;
+  const CgResult cold = conjugate_gradient(a, b, Tensor(), options);
+  const CgResult warm = conjugate_gradient(a, b, far, options);
+  CHECK(warm.all_converged());
+  CHECK(warm.iterations == cold.iterations);  // it restarted from zero, exactly
+  CHECK(max_abs_diff(warm.x, cold.x) == 0.0);
+
+  CgOptions bad = options;
+  bad.rel_tol = NAN;
+  CHECK(contains(error_message([&] { conjugate_gradient(a, b, Tensor(), bad); }), "tolerances"));
+  bad = options;
+  bad.max_iterations = -1;
+  CHECK(contains(error_message([&] { conjugate_gradient(a, b, Tensor(), bad); }), "max_iterations -1"));
+  Tensor diagonal = full({2, 32, 32}, 4.0, DType::f32);
+  diagonal.data<float>()[7] = 0;
+  CHECK(contains(error_message([&] { conjugate_gradient(a, b, Tensor(), options, diagonal); }),
+                 "the diagonal of shape [2, 32, 32] has entries that are not positive and finite"));
+
+  // zero_mean with a non-uniform preconditioner: the result is the zero-mean solution, as documented.
+  const LinearOperator periodic = [](const Tensor& x) {
+    return neg(laplacian(x, 2, 1, 1, Boundary::periodic));
+  };
+  const Tensor rhs = normal({2, 16, 16}, 0, 1, gen, DType::f64);
+  CgOptions singular;
+  singular.zero_mean = true;
+  singular.rel_tol = 1e-12;
+  const Tensor jacobi = 4.0 + uniform({2, 16, 16}, 0, 1, gen, DType::f64);
+  const CgResult projected = conjugate_gradient(periodic, rhs, Tensor(), singular, jacobi);
+  CHECK(max_abs(mean(projected.x, {1, 2})) < 1e-12);
+  CHECK(max_abs_diff(projected.x, conjugate_gradient(periodic, rhs, Tensor(), singular).x) < 1e-9);
 }
 
 TEST_CASE("an operator that is not positive definite is an error naming the example and the iteration") {
