@@ -55,7 +55,10 @@ Tensor ones_like(const Tensor& x) { return ones(x.shape(), x.dtype(), x.device()
 Tensor arange(double start, double stop, double step, DType dtype, Device device) {
   DPHYS_CHECK(step != 0.0 && std::isfinite(start) && std::isfinite(stop) && std::isfinite(step),
               "arange: invalid range start={} stop={} step={}", start, stop, step);
-  const auto count = static_cast<std::int64_t>(std::max(0.0, std::ceil((stop - start) / step)));
+  const double elements = std::max(0.0, std::ceil((stop - start) / step));
+  DPHYS_CHECK(fits_i64(elements), "arange: start={} stop={} step={} gives {} elements", start, stop, step,
+              elements);
+  const auto count = static_cast<std::int64_t>(elements);
   if (dtype == DType::i64) {
     std::vector<std::int64_t> values(count);
     for (std::int64_t i = 0; i < count; ++i) values[i] = static_cast<std::int64_t>(start + i * step);
@@ -75,6 +78,10 @@ Tensor linspace(double start, double stop, std::int64_t count, DType dtype, Devi
 Tensor from_vector(const std::vector<double>& data, const Shape& shape, DType dtype, Device device) {
   check_host_data(data.size(), shape, "from_vector");
   Tensor out = Tensor::empty(shape, dtype);
+  if (dtype == DType::i64)
+    for (std::size_t i = 0; i < data.size(); ++i)
+      DPHYS_CHECK(fits_i64(data[i]),
+                  "from_vector: value {} (element {}) has no i64 value: NaN, Inf or beyond 2^63", data[i], i);
   dispatch_all(dtype, "from_vector", [&](auto t) {
     using T = decltype(t);
     T* p = out.data<T>();

@@ -20,6 +20,10 @@ bool is_floating(DType dtype);  // f32, f64, c64, c128: the types arithmetic is 
 // NumPy-style promotion between floating types: the wider precision wins, complex wins over real.
 DType promote_types(DType a, DType b);
 
+// Whether a floating value converts to int64 with a defined result: finite and within [−2^63, 2^63). (C++
+// leaves the conversion of anything else undefined; x86 gives INT64_MIN.)
+inline bool fits_i64(double v) { return v >= -0x1p63 && v < 0x1p63; }
+
 template <class T>
 struct dtype_of;
 template <>

@@ -334,6 +334,14 @@ Tensor cast(const Tensor& x, DType dtype) {
         using R = typename D::value_type;
         parallel_for(x.numel(), 1, [&](std::int64_t i) { o[i] = D(R(in[i]), R(0)); });
       } else {
+        if constexpr (std::is_integral_v<D> && std::is_floating_point_v<S>) {
+          const S* bad =
+              std::find_if(in, in + x.numel(), [](S v) { return !fits_i64(static_cast<double>(v)); });
+          DPHYS_CHECK(bad == in + x.numel(),
+                      "cast: {} value {} (element {} of shape {}) has no {} value: NaN, Inf or beyond 2^63",
+                      dtype_name(x.dtype()), static_cast<double>(*bad), bad - in, shape_str(x.shape()),
+                      dtype_name(dtype));
+        }
         parallel_for(x.numel(), 1, [&](std::int64_t i) { o[i] = static_cast<D>(in[i]); });
       }
     });
@@ -376,6 +384,9 @@ void fill(const Tensor& a, double value) {
     check_device_dtype("fill", a, true);
     return device_kernel::fill(a.dtype(), a.numel(), value, device_address(a));
   }
+  DPHYS_CHECK(a.dtype() != DType::i64 || fits_i64(value),
+              "fill: {} has no i64 value: NaN, Inf or beyond 2^63 (tensor of shape {})", value,
+              shape_str(a.shape()));
   dispatch_all(a.dtype(), "fill", [&](auto t) {
     using T = decltype(t);
     T* p = a.data<T>();

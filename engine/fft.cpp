@@ -43,7 +43,8 @@ void for_rows(std::int64_t rows, std::int64_t work_per_row, bool half_spectrum, 
 // Complex FFT along axis -2 of a [..., ny, m] complex tensor, in place.
 void fft_columns(Tensor& s, bool inverse) {
   const std::int64_t m = s.shape().back(), ny = s.shape()[s.dim() - 2];
-  if (ny == 1) return;  // the transform of length 1 is the identity (and Eigen's kissfft crashes on it)
+  // Nothing to transform, or the transform of length 1, the identity (on which Eigen's kissfft crashes).
+  if (s.numel() == 0 || ny == 1) return;
   const std::int64_t images = s.numel() / (ny * m);
   Complex* data = s.data<Complex>();
   for_rows(images * m, ny * 8, false, [&](Eigen::FFT<double>& fft, std::int64_t r) {

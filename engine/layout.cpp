@@ -176,6 +176,9 @@ Tensor axis_map_gather(const Tensor& x, const AxisMaps& maps, double fill) {
               shape_str(x.shape()));
   Shape out_shape;
   for (const auto& m : maps) out_shape.push_back(static_cast<std::int64_t>(m.size()));
+  DPHYS_CHECK(x.dtype() != DType::i64 || fits_i64(fill),
+              "axis_map_gather: the fill value {} has no i64 value (padding an i64 tensor of shape {})", fill,
+              shape_str(x.shape()));
   Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
   if (out.numel() == 0) return out;
   if (!x.device().is_cpu()) {

@@ -1,11 +1,21 @@
 #include "engine/tensor.h"
 
+#include <algorithm>
+
 #include "engine/device_memory.h"
 #include "engine/dispatch.h"
 
 namespace dphys {
 
 Tensor Tensor::empty(Shape shape, DType dtype, Device device) {
+  // Every extent, zero counted as one, multiplies into strides and byte counts: negative extents or a
+  // product beyond int64 made storage of the wrong size (and reads past it) instead of an error.
+  std::int64_t bytes = static_cast<std::int64_t>(dtype_size(dtype));
+  for (const std::int64_t extent : shape) {
+    DPHYS_CHECK(extent >= 0, "Tensor: shape {} has a negative extent", shape_str(shape));
+    DPHYS_CHECK(!__builtin_mul_overflow(bytes, std::max<std::int64_t>(extent, 1), &bytes),
+                "Tensor: shape {} of {} is beyond 2^63 bytes", shape_str(shape), dtype_name(dtype));
+  }
   auto storage = std::make_shared<Storage>(shape_numel(shape) * dtype_size(dtype), device);
   return Tensor(std::make_shared<TensorImpl>(
       TensorImpl{std::move(shape), dtype, std::move(storage), nullptr, nullptr}));

@@ -4,6 +4,7 @@
 #include "engine/allocator.h"
 #include "engine/constant_cache.h"
 #include "engine/elementwise.h"
+#include "engine/fft.h"
 #include "test_util.h"
 
 using namespace dphys;
@@ -489,4 +490,38 @@ TEST_CASE("freed storage is cached by size and reused") {
   CHECK(values(b) == std::vector<double>(1000, 1.0));
   host_cache_clear();
   CHECK(host_cache_bytes() == 0);
+}
+
+TEST_CASE("conversions to i64 of NaN, Inf or values beyond 2^63 are errors, not undefined behaviour") {
+  using dphys::test::error_message;
+  for (const double bad : {double(NAN), double(INFINITY), -double(INFINITY), 1e300, 0x1p63}) {
+    CAPTURE(bad);
+    CHECK(contains(error_message([&] {
+                     cast(from_vector({1.0, bad}, {2}, DType::f64), DType::i64);
+                   }),
+                   "has no i64 value"));
+    CHECK(contains(error_message([&] { cast(from_vector({bad}, {1}, DType::f32), DType::i64); }),
+                   "has no i64 value"));
+    CHECK(contains(error_message([&] { full({2}, bad, DType::i64); }), "has no i64 value"));
+    CHECK(contains(error_message([&] { from_vector({bad}, {1}, DType::i64); }), "has no i64 value"));
+  }
+  CHECK(contains(error_message([] { arange(0.0, 1e300, 1.0, DType::f64); }), "elements"));
+  // The largest values that do convert still do.
+  CHECK(cast(from_vector({-0x1p63, 0x1p62}, {2}, DType::f64), DType::i64).to_vector<std::int64_t>() ==
+        std::vector<std::int64_t>{INT64_MIN, std::int64_t{1} << 62});
+}
+
+TEST_CASE("shapes with negative extents or beyond 2^63 bytes are errors") {
+  using dphys::test::error_message;
+  CHECK(contains(error_message([] { zeros({-3}); }), "negative"));
+  CHECK(contains(error_message([] {
+                   zeros({std::int64_t{1} << 32, std::int64_t{1} << 32});
+                 }),
+                 "is beyond 2^63 bytes"));
+  // Zero elements, but strides beyond int64.
+  CHECK(contains(error_message([] { zeros({0, std::int64_t{1} << 62, 4}); }), "is beyond 2^63 bytes"));
+  CHECK(contains(error_message([] { broadcast_to(ones({1}), {-3}); }), "negative extent"));
+  CHECK(zeros({0, 5}).numel() == 0);
+  // An empty spectrum's inverse transform (a division by zero rows before).
+  CHECK(kernel::irfft2(zeros({0, 3}, DType::c64), 4).shape() == Shape{0, 4});
 }
