@@ -73,9 +73,16 @@ Tensor pow(const Tensor& a, const Tensor& b) {
       "pow", {a, b}, out,
       [sa = Saved(a), sb = Saved(b), exponent_grad = b.requires_grad()](const Tensor& g, const Tensor& y) {
         const Tensor &x = sa.get(), &p = sb.get();
-        // log(x) is only defined for x > 0: skip it when the exponent is a constant (pow(x, 2)).
-        const Tensor gp = exponent_grad ? unbroadcast(g * y * log(x), p) : Tensor();
-        return Grads{unbroadcast(g * p * pow(x, p - 1.0), x), gp};
+        const Tensor zero = zeros_like(y);
+        // p·x^(p−1) is 0·∞ = NaN at x = 0 when p = 0, where the derivative of the constant x⁰ is 0.
+        const Tensor dx = where(eq(p, zeros_like(p)), zero, p * pow(x, p - 1.0));
+        // log(x) is only defined for x > 0: skip it when the exponent is a constant (pow(x, 2)). At x = 0
+        // with p ≥ 0, y·log x is 0·(−∞): its limit, 0, as PyTorch takes it.
+        const Tensor gp =
+            exponent_grad
+                ? unbroadcast(g * where(eq(x, zeros_like(x)) * ge(p, zeros_like(p)), zero, y * log(x)), p)
+                : Tensor();
+        return Grads{unbroadcast(g * dx, x), gp};
       },
       KeepOutput::yes);
 }

@@ -1,4 +1,5 @@
 // Reductions and their adjoints, broadcasting. sum and broadcast_to are each other's VJP.
+#include "autodiff/grad_mode.h"
 #include "autodiff/node.h"
 #include "autodiff/ops.h"
 #include "engine/elementwise.h"
@@ -70,7 +71,24 @@ Tensor norm(const Tensor& x, const std::vector<int>& axes, bool keepdims) {
                 shape_str(x.shape()));
     return norm(kernel::unary(kernel::UnaryOp::abs, x), normalized, keepdims);
   }
-  return sqrt(sum(x * x, normalized, keepdims));
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = sqrt(sum(x * x, normalized, keepdims));
+  }
+  if (!needs_grad(x)) return out;
+  // ∂‖x‖/∂x = x/‖x‖, and 0 where ‖x‖ = 0 (the subgradient PyTorch takes): through sqrt and sum it was
+  // ∞ · 0 = NaN there.
+  return record(
+      "norm", {x}, out,
+      [sx = Saved(x), normalized](const Tensor& g, const Tensor& y) {
+        const Tensor& input = sx.get();
+        const Tensor n = expand_reduced(y, input.shape(), normalized);
+        // n = 0 only where the whole input is 0: dividing by 1 there gives the 0.
+        const Tensor safe = n + eq(n, zeros_like(n));
+        return Grads{expand_reduced(g, input.shape(), normalized) * input / safe};
+      },
+      KeepOutput::yes);
 }
 
 Tensor argmax(const Tensor& x, int axis, bool keepdims) { return kernel::argmax(x, axis, keepdims); }

@@ -224,3 +224,27 @@ TEST_CASE("leaves fed by one add get .grad tensors of their own") {
   CHECK(b.grad().to_vector<double>() == std::vector<double>{3.0, 3.0});
   CHECK(contains(error_message([&] { a.set_grad(zeros({3}, DType::f64)); }), "set_grad"));
 }
+
+TEST_CASE("norm and pow have finite gradients at 0: the subgradient 0 and the limits PyTorch takes") {
+  // Through sqrt(sum(x²)) the gradient of ‖x‖ at 0 was ∞ · 0 = NaN; so were d/dx x⁰ and d/dp x^p at x = 0.
+  const Tensor zero = zeros({2, 3}, DType::f64);
+  CHECK(max_abs(grad([](const Tensor& v) { return sum(norm(v, {1})); }, zero)) == 0.0);
+  // Only the row that is 0 gets the 0; the other gets x/‖x‖.
+  const Tensor mixed = from_vector({0, 0, 0, 3, 0, 4}, {2, 3}, DType::f64);
+  CHECK(max_abs_diff(grad([](const Tensor& v) { return sum(norm(v, {1})); }, mixed),
+                     from_vector({0, 0, 0, 0.6, 0, 0.8}, {2, 3}, DType::f64)) < 1e-15);
+  CHECK(max_abs(grad([](const Tensor& v) { return sum(pow(v, 0.0)); }, zero)) == 0.0);
+  const Tensor base = from_vector({0.0, 2.0}, {2}, DType::f64);
+  const std::vector<Tensor> by_exponent =
+      grad([](const std::vector<Tensor>& v) { return sum(pow(v[0], v[1])); },
+           {base, from_vector({2.0, 3.0}, {2}, DType::f64)});
+  // d/dp x^p = x^p ln x: 0 at x = 0 (p ≥ 0), 8 ln 2 at x = 2, p = 3.
+  CHECK(max_abs_diff(by_exponent[1], from_vector({0.0, 8 * std::log(2.0)}, {2}, DType::f64)) < 1e-14);
+  CHECK(max_abs_diff(by_exponent[0], from_vector({0.0, 12.0}, {2}, DType::f64)) < 1e-14);
+  // Away from 0 the Hessian of ‖x‖ still matches finite differences of its gradient.
+  const Tensor x = from_vector({1.0, -2.0, 0.5}, {3}, DType::f64),
+               u = from_vector({0.3, 0.1, -0.7}, {3}, DType::f64);
+  const Tensor h = hvp([](const Tensor& v) { return norm(v, {0}); }, x, u);
+  const auto g = [](const Tensor& v) { return grad([](const Tensor& w) { return norm(w, {0}); }, v); };
+  CHECK(max_abs_diff(h, (g(x + u * 1e-6) - g(x - u * 1e-6)) / 2e-6) < 1e-8);
+}
