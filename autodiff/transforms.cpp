@@ -38,6 +38,8 @@ std::vector<Tensor> track(const std::vector<Tensor>& xs) {
     if (x.requires_grad()) {
       tracked.push_back(
           record("input", {x}, x, [](const Tensor& g, const Tensor&) { return std::vector<Tensor>{g}; }));
+    } else if (!is_floating(x.dtype())) {
+      tracked.push_back(x.detach());  // indices: no gradient to take (checkpoint passes them along)
     } else {
       Tensor leaf = x.detach();
       leaf.requires_grad_();

@@ -38,6 +38,8 @@ using CustomBackward = std::function<std::vector<Tensor>(
 Tensor custom_op(const std::string& name, const std::vector<Tensor>& inputs, const Function& forward,
                  CustomBackward backward);
 // Runs f without recording its intermediates and recomputes them during backward: memory for compute.
+// Gradients reach only `inputs`: a tensor that f captures instead of receiving is a constant to it, even
+// when it requires grad.
 Tensor checkpoint(const Function& f, const std::vector<Tensor>& inputs);
 
 }  // namespace dphys

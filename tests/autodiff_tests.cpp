@@ -248,3 +248,14 @@ TEST_CASE("norm and pow have finite gradients at 0: the subgradient 0 and the li
   const auto g = [](const Tensor& v) { return grad([](const Tensor& w) { return norm(w, {0}); }, v); };
   CHECK(max_abs_diff(h, (g(x + u * 1e-6) - g(x - u * 1e-6)) / 2e-6) < 1e-8);
 }
+
+TEST_CASE("checkpoint passes i64 inputs along") {
+  // track() once called requires_grad_ on every input, so the backward pass failed on an index tensor.
+  const Tensor x = from_vector({1.0, 2.0, 3.0}, {3}, DType::f64);
+  const Tensor index = from_indices({2, 0}, {2});
+  const auto f = [](const std::vector<Tensor>& v) { return sum(square(index_select(v[0], 0, v[1]))); };
+  const Tensor plain = grad([&](const Tensor& v) { return f({v, index}); }, x);
+  const Tensor through_checkpoint = grad([&](const Tensor& v) { return checkpoint(f, {v, index}); }, x);
+  CHECK(max_abs_diff(plain, from_vector({2.0, 0.0, 6.0}, {3}, DType::f64)) == 0.0);
+  CHECK(max_abs_diff(through_checkpoint, plain) == 0.0);
+}
