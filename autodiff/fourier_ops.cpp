@@ -10,8 +10,9 @@ Tensor fourier_filter(const Tensor& x, const Tensor& multiplier, int dims) {
   Tensor out = kernel::fourier_filter(x, multiplier, dims);
   if (!needs_grad(x)) return out;
   return record("fourier_filter", {x}, out,
-                [adjoint = kernel::conj(multiplier), dims](const Tensor& g, const Tensor&) {
-                  return std::vector<Tensor>{fourier_filter(g, adjoint, dims)};
+                // Saved: a real multiplier is its own conjugate, the same storage the caller may overwrite.
+                [adjoint = Saved(kernel::conj(multiplier)), dims](const Tensor& g, const Tensor&) {
+                  return std::vector<Tensor>{fourier_filter(g, adjoint.get(), dims)};
                 });
 }
 

@@ -76,6 +76,16 @@ TEST_CASE("fourier_filter satisfies the adjoint identity <T x, y> = <x, T* y> in
   CHECK(inner(fourier_filter(x2, m2, 2), y2) == doctest::Approx(inner(x2, adjoint2[0])).epsilon(1e-12));
 }
 
+TEST_CASE("fourier_filter: overwriting a real multiplier after the forward pass is caught in backward") {
+  // The multiplier was kept without version tracking: fill_(2) after the forward pass gave the gradient
+  // [2, 0, 0, 0] instead of [1, 0, 0, 0], silently.
+  const Tensor x = from_vector({1.0, 0.0, 0.0, 0.0}, {4}, DType::f64).requires_grad_();
+  Tensor multiplier = full({3}, 1.0, DType::f64);
+  const Tensor y = sum(fourier_filter(x, multiplier, 1) * from_vector({1.0, 0.0, 0.0, 0.0}, {4}, DType::f64));
+  multiplier.fill_(2.0);
+  CHECK(contains(error_message([&] { backward(y); }), "saved for backward was modified in place"));
+}
+
 TEST_CASE("spectral derivative is exact for resolved modes and antisymmetric") {
   const double length = 10.0;
   const Tensor x = grid_x(64, length);
