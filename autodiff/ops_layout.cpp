@@ -109,7 +109,8 @@ Tensor slice(const Tensor& x, int axis, std::int64_t start, std::int64_t stop, s
               "slice: range [{}, {}) is out of bounds for axis {} of shape {}", start, stop, axis,
               shape_str(x.shape()));
   std::vector<std::int64_t> map;
-  for (std::int64_t i = start; i < stop; i += step) map.push_back(i);
+  // Stepping stops before i + step could pass INT64_MAX (a huge step overflowed into more elements).
+  for (std::int64_t i = start; i < stop; i = step < stop - i ? i + step : stop) map.push_back(i);
   return remap_axis("slice", x, axis, std::move(map));
 }
 
@@ -125,7 +126,8 @@ Tensor roll(const Tensor& x, std::int64_t shift, int axis) {
   axis = normalize_axis(axis, x.dim(), "roll", x.shape());
   const std::int64_t n = x.shape()[axis];
   std::vector<std::int64_t> map(n);
-  for (std::int64_t i = 0; i < n; ++i) map[i] = ((i - shift) % n + n) % n;
+  const std::int64_t reduced = n == 0 ? 0 : shift % n;  // so that i − shift cannot overflow (INT64_MIN)
+  for (std::int64_t i = 0; i < n; ++i) map[i] = ((i - reduced) % n + n) % n;
   return remap_axis("roll", x, axis, std::move(map));
 }
 

@@ -525,3 +525,13 @@ TEST_CASE("shapes with negative extents or beyond 2^63 bytes are errors") {
   // An empty spectrum's inverse transform (a division by zero rows before).
   CHECK(kernel::irfft2(zeros({0, 3}, DType::c64), 4).shape() == Shape{0, 4});
 }
+
+TEST_CASE("slice and roll with extreme steps and shifts") {
+  const Tensor x = from_vector({0, 1, 2, 3, 4}, {5}, DType::f64);
+  // i + step overflowed: [1, 0, 0] instead of [1].
+  CHECK(slice(x, 0, 1, 5, INT64_MAX).to_vector<double>() == std::vector<double>{1});
+  CHECK(slice(x, 0, 0, 5, 2).to_vector<double>() == std::vector<double>{0, 2, 4});
+  // i − INT64_MIN overflowed: INT64_MIN ≡ 2 (mod 5), so the roll is by 2.
+  CHECK(roll(x, INT64_MIN, 0).to_vector<double>() == std::vector<double>{3, 4, 0, 1, 2});
+  CHECK(roll(x, -1, 0).to_vector<double>() == std::vector<double>{1, 2, 3, 4, 0});
+}
