@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "engine/device_dispatch.h"
 #include "engine/device_kernels.h"
@@ -97,8 +98,22 @@ Tensor from_indices(const std::vector<std::int64_t>& data, const Shape& shape, D
   return out.to(device);
 }
 
+// Everything a draw checks, before it advances the generator: a rejected call leaves the stream as it was.
+void check_draw(const char* op, const Shape& shape, DType dtype) {
+  check_shape(shape, op);
+  DPHYS_CHECK(dtype == DType::f32 || dtype == DType::f64, "{}: draws are f32 or f64, not {}", op,
+              dtype_name(dtype));
+}
+
 Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype, Device device) {
   DPHYS_CHECK(low <= high, "uniform: low {} exceeds high {}", low, high);
+  // Beyond these the draws are not in [low, high): an infinite or overflowing width gave all values equal
+  // to high (or ±inf in f32).
+  const double largest =
+      dtype == DType::f32 ? std::numeric_limits<float>::max() : std::numeric_limits<double>::max();
+  DPHYS_CHECK(std::abs(low) <= largest && std::abs(high) <= largest && std::isfinite(high - low),
+              "uniform: the range [{}, {}) is not finite in {}", low, high, dtype_name(dtype));
+  check_draw("uniform", shape, dtype);
   const std::uint64_t seed = gen.seed(), start = gen.advance(shape_numel(shape));
   // Rounding a double draw just below `high` to f32 can give `high` itself; keep the interval half-open.
   const double top = dtype == DType::f32 && low < high
@@ -118,6 +133,9 @@ Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DTyp
 
 Tensor normal(const Shape& shape, double mean, double stddev, Generator& gen, DType dtype, Device device) {
   DPHYS_CHECK(stddev >= 0.0, "normal: negative standard deviation {}", stddev);
+  DPHYS_CHECK(std::isfinite(mean) && std::isfinite(stddev),
+              "normal: mean {} and standard deviation {} must be finite", mean, stddev);
+  check_draw("normal", shape, dtype);
   const std::uint64_t seed = gen.seed(), start = gen.advance(2 * shape_numel(shape));
   if (!device.is_cpu()) {
     check_shape(shape, "normal");

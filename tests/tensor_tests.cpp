@@ -535,3 +535,20 @@ TEST_CASE("slice and roll with extreme steps and shifts") {
   CHECK(roll(x, INT64_MIN, 0).to_vector<double>() == std::vector<double>{3, 4, 0, 1, 2});
   CHECK(roll(x, -1, 0).to_vector<double>() == std::vector<double>{1, 2, 3, 4, 0});
 }
+
+TEST_CASE("draws with non-finite parameters or bad shapes are errors and leave the generator where it was") {
+  using dphys::test::error_message;
+  Generator gen(9);
+  const std::uint64_t offset = gen.offset();
+  // uniform(-inf, inf) gave 3.4e38 everywhere; a width beyond the largest double gave all values = high.
+  CHECK(contains(error_message([&] { uniform({2}, -INFINITY, INFINITY, gen); }), "is not finite"));
+  CHECK(contains(error_message([&] { uniform({2}, -1.7e308, 1.7e308, gen, DType::f64); }), "is not finite"));
+  CHECK(
+      contains(error_message([&] { uniform({2}, -1e300, 1e300, gen, DType::f32); }), "is not finite in f32"));
+  CHECK(contains(error_message([&] { normal({2}, NAN, 1.0, gen); }), "must be finite"));
+  CHECK(contains(error_message([&] { normal({2}, 0.0, INFINITY, gen); }), "must be finite"));
+  // Rejected calls used to advance the stream first (a negative extent moved it to 2^64 − 3).
+  CHECK(contains(error_message([&] { uniform({-1, 3}, 0.0, 1.0, gen); }), "negative size"));
+  CHECK(contains(error_message([&] { normal({5}, 0.0, 1.0, gen, DType::c64); }), "draws are f32 or f64"));
+  CHECK(gen.offset() == offset);
+}
