@@ -180,6 +180,7 @@ Tensor batch_norm_train(const Tensor& x, const Tensor& weight, const Tensor& bia
   DPHYS_CHECK(x.dim() >= 2 && weight.shape() == Shape{x.shape()[1]} && bias.shape() == weight.shape(),
               "batch_norm: input {} with weight {} and bias {}: expected [N, C, ...] and [C]",
               shape_str(x.shape()), shape_str(weight.shape()), shape_str(bias.shape()));
+  DPHYS_CHECK(eps >= 0 && std::isfinite(eps), "batch_norm: eps {} must be finite and >= 0", eps);
   // The statistics of the forward pass, for the running averages and the fused backward.
   auto statistics = std::make_shared<std::array<Tensor, 2>>();
   const Function forward = [statistics, eps](const std::vector<Tensor>& in) {

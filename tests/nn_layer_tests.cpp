@@ -364,3 +364,10 @@ TEST_CASE("every layer: f64 gradients in input and parameters match finite diffe
     loss(inputs);  // restores the parameters (inputs[1..] hold their original values)
   }
 }
+
+TEST_CASE("batch_norm_train refuses a negative or NaN eps") {
+  // eps = -1 or NaN gave NaN outputs instead of an error.
+  const Tensor x = ones({4, 2, 3}, DType::f64), w = ones({2}, DType::f64), b = zeros({2}, DType::f64);
+  CHECK(contains(error_message([&] { batch_norm_train(x, w, b, -1.0); }), "eps -1 must be finite and >= 0"));
+  CHECK(contains(error_message([&] { batch_norm_train(x, w, b, NAN); }), "must be finite and >= 0"));
+}
