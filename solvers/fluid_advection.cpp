@@ -1,5 +1,7 @@
 #include "solvers/fluid_advection.h"
 
+#include <cmath>
+
 #include "autodiff/grad_mode.h"
 #include "autodiff/ops.h"
 #include "autodiff/transforms.h"
@@ -64,6 +66,7 @@ Tensor advect_composed(const Tensor& q, Staggering staggering, const StaggeredFi
 Tensor advect(const Tensor& q, Staggering staggering, const StaggeredField& velocity, const Grid2D& grid,
               double dt, const AdvectionOptions& options) {
   check_advected(q, staggering, velocity, grid);
+  DPHYS_CHECK(dt > 0 && std::isfinite(dt), "advect: dt must be positive and finite, got {}", dt);
   const auto forward = [=](const std::vector<Tensor>& in) {
     return kernel::advect(in[0], staggering, {in[1], in[2]}, grid, dt, options);
   };

@@ -39,7 +39,8 @@ Tensor as_column(const Tensor& p, const char* name) {
 
 KuramotoSivashinsky::KuramotoSivashinsky(const KuramotoSivashinskyConfig& config, Device device)
     : config_(config), device_(device) {
-  DPHYS_CHECK(config.n >= 4 && config.length > 0 && config.dt > 0,
+  DPHYS_CHECK(config.n >= 4 && config.length > 0 && std::isfinite(config.length) && config.dt > 0 &&
+                  std::isfinite(config.dt),
               "KuramotoSivashinsky: invalid configuration n={} length={} dt={}", config.n, config.length,
               config.dt);
   const Tensor x = arange(0, static_cast<double>(config.n), 1, DType::f64) * (config.length / config.n);

@@ -1,5 +1,8 @@
 #include "solvers/oscillators.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "autodiff/grad_mode.h"
 #include "autodiff/ops.h"
 #include "autodiff/transforms.h"
@@ -15,9 +18,12 @@ namespace dphys {
 namespace {
 
 std::int64_t oscillator_count(const OscillatorConfig& config) {
-  DPHYS_CHECK(!config.control_weights.empty() && config.dt > 0,
-              "oscillators: invalid configuration ({} control weights, dt={})", config.control_weights.size(),
-              config.dt);
+  const bool finite_weights = std::all_of(config.control_weights.begin(), config.control_weights.end(),
+                                          [](double c) { return std::isfinite(c); });
+  DPHYS_CHECK(!config.control_weights.empty() && finite_weights && config.dt > 0 &&
+                  std::isfinite(config.dt) && std::isfinite(config.coupling),
+              "oscillators: invalid configuration (control weights {}, coupling {}, dt={})",
+              fmt::join(config.control_weights, ", "), config.coupling, config.dt);
   return static_cast<std::int64_t>(config.control_weights.size());
 }
 

@@ -15,7 +15,8 @@ namespace {
 using crank_nicolson::Well;
 
 Well make_well(const SchrodingerConfig& config) {
-  DPHYS_CHECK(config.points >= 3 && config.length > 0 && config.dt > 0,
+  DPHYS_CHECK(config.points >= 3 && config.length > 0 && std::isfinite(config.length) && config.dt > 0 &&
+                  std::isfinite(config.dt),
               "schrodinger: invalid configuration points={} length={} dt={}", config.points, config.length,
               config.dt);
   return {config.points - 2, config.length / static_cast<double>(config.points - 1), config.dt / 2};

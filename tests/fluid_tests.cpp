@@ -136,6 +136,19 @@ TEST_CASE("the fused advection equals the op-by-op one in value and gradient, on
   }
 }
 
+TEST_CASE("advect refuses a dt that is not positive and finite") {
+  // dt = -0.1 advected backwards and dt = 0 returned the input, silently.
+  Generator gen(13);
+  const Grid2D grid = square_grid(6, 6.0, Boundary::neumann);
+  const StaggeredField v = random_velocity(grid, 1, 1.0, gen);
+  const Tensor q = normal({1, 6, 6}, 0, 1, gen, DType::f64);
+  for (const double dt : {0.0, -0.1, double(NAN), double(INFINITY)}) {
+    CAPTURE(dt);
+    CHECK(contains(error_message([&] { advect(q, Staggering::centered, v, grid, dt); }),
+                   "advect: dt must be positive and finite"));
+  }
+}
+
 TEST_CASE("the fused advection: finite differences, second derivatives, and an error for a blown-up flow") {
   Generator gen(12);
   const Grid2D grid = square_grid(6, 6.0, Boundary::neumann);

@@ -183,3 +183,16 @@ TEST_CASE("oscillators: wrong shapes and dtypes are errors") {
   none.control_weights.clear();
   CHECK(contains(error_message([&] { oscillator_energy(s, none); }), "invalid configuration"));
 }
+
+TEST_CASE("oscillators refuse an infinite dt and NaN couplings or weights") {
+  const Tensor s = zeros({2, 4}, DType::f64), u = zeros({2, 5}, DType::f64);
+  OscillatorConfig config;
+  config.dt = INFINITY;
+  CHECK(contains(error_message([&] { oscillator_rollout(s, u, config); }), "invalid configuration"));
+  config = OscillatorConfig{};
+  config.coupling = NAN;
+  CHECK(contains(error_message([&] { oscillator_rollout(s, u, config); }), "invalid configuration"));
+  config = OscillatorConfig{};
+  config.control_weights = {0.0, NAN};
+  CHECK(contains(error_message([&] { oscillator_rollout(s, u, config); }), "invalid configuration"));
+}

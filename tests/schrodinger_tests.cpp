@@ -135,3 +135,15 @@ TEST_CASE("schrodinger: f32 runs, wrong shapes and dtypes are errors") {
   bad.points = 2;
   CHECK(contains(error_message([&] { square_well_eigenstate(1, bad); }), "invalid configuration"));
 }
+
+TEST_CASE("schrodinger refuses an infinite dt or length") {
+  const Tensor psi = zeros({1, 2, 14}, DType::f64), controls = zeros({1, 3}, DType::f64);
+  SchrodingerConfig config;
+  config.dt = INFINITY;
+  CHECK(
+      contains(error_message([&] { schrodinger_rollout(psi, controls, config); }), "invalid configuration"));
+  config = SchrodingerConfig{};
+  config.length = INFINITY;
+  CHECK(
+      contains(error_message([&] { schrodinger_rollout(psi, controls, config); }), "invalid configuration"));
+}

@@ -86,6 +86,23 @@ TEST_CASE("fourier_filter: overwriting a real multiplier after the forward pass 
   CHECK(contains(error_message([&] { backward(y); }), "saved for backward was modified in place"));
 }
 
+TEST_CASE("heat and Kuramoto-Sivashinsky refuse infinite or NaN parameters") {
+  // nu·t = ∞ made the k = 0 mode 0·∞ = NaN and the whole field NaN; KS with dt = ∞ returned NaN.
+  const Tensor u = ones({1, 4, 4}, DType::f64);
+  CHECK(contains(error_message([&] { heat_exact_2d(u, 1.0, INFINITY, 1.0, 1.0); }), "need finite nu"));
+  CHECK(contains(error_message([&] {
+                   heat_exact_1d(ones({1, 4}, DType::f64), INFINITY, 1.0, 1.0);
+                 }),
+                 "need finite nu"));
+  CHECK(
+      contains(error_message([&] { heat_damped_inverse(u, NAN, 1.0, 1.0, 0.1, 1.0); }), "need finite nu_t"));
+  CHECK(
+      contains(error_message([&] { heat_damped_inverse(u, -1.0, 1.0, 1.0, 0.1, 1.0); }), "need finite nu_t"));
+  KuramotoSivashinskyConfig config;
+  config.dt = INFINITY;
+  CHECK(contains(error_message([&] { KuramotoSivashinsky ks(config); }), "invalid configuration"));
+}
+
 TEST_CASE("spectral derivative is exact for resolved modes and antisymmetric") {
   const double length = 10.0;
   const Tensor x = grid_x(64, length);
