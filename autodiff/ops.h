@@ -24,7 +24,8 @@ Tensor sign(const Tensor& x);
 Tensor square(const Tensor& x);
 // The error function (GELU needs it).
 Tensor erf(const Tensor& x);
-// Limits x to [low, high]; the gradient is passed where low < x < high.
+// Limits x to [low, high]; the gradient is passed where low ≤ x ≤ high (1 at the bounds themselves, as the
+// fused advection kernels take it too), and is 0 outside.
 Tensor clamp(const Tensor& x, double low, double high);
 // Converts the dtype; the gradient is converted back.
 Tensor cast(const Tensor& x, DType dtype);
