@@ -118,4 +118,18 @@ TEST_CASE("sip_heat rejects unknown flags and methods with a message") {
   CHECK(std::system((std::string(SIP_HEAT_BINARY) + " --methods sip,adam,sip > " + log + " 2>&1").c_str()) !=
         0);
   CHECK(contains(read_file(log), "method 'sip' is listed twice"));
+  // Values that strtod or strtoll take but that mean nothing here, and a flag given twice (the last one won).
+  const auto rejects = [&](const std::string& flags, const std::string& message) {
+    CAPTURE(flags);
+    CHECK(std::system((std::string(SIP_HEAT_BINARY) + " " + flags + " > " + log + " 2>&1").c_str()) != 0);
+    CHECK(contains(read_file(log), message));
+  };
+  rejects("--lr-adam 1e-400", "--lr-adam expects a finite number in range, got '1e-400'");
+  rejects("--lr-adam nan", "--lr-adam expects a finite number in range");
+  rejects("--seed 99999999999999999999", "--seed is out of range");
+  rejects("--test-batch 1 --test-batch 0", "--test-batch is given twice ('1' and '0')");
+  // A run that diverges in its last update is an error, not 'all passed' with a NaN test error.
+  rejects("--quick --batch 2 --test-batch 1 --iterations 1 --methods sgd --lr-sgd 1e300 --out " +
+              std::string(APP_TEST_DIR) + "/sip_heat_diverged",
+          "diverged");
 }

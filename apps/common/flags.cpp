@@ -1,11 +1,25 @@
 #include "flags.h"
 
+#include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 
 #include "engine/error.h"
 
 namespace dphys::app {
+
+double parse_number(const std::string& text, const std::string& what) {
+  char* end = nullptr;
+  errno = 0;
+  const double value = std::strtod(text.c_str(), &end);
+  DPHYS_CHECK(end != text.c_str() && *end == '\0', "flags: {} expects a number, got '{}'", what, text);
+  // strtod accepts "nan" and "inf" and flushes 1e-400 to 0 or 1e400 to inf (ERANGE): a learning rate of 0
+  // once trained silently.
+  DPHYS_CHECK(errno != ERANGE && std::isfinite(value), "flags: {} expects a finite number in range, got '{}'",
+              what, text);
+  return value;
+}
 
 Flags::Flags(int argc, char** argv, std::string description) : description_(std::move(description)) {
   for (int i = 1; i < argc; ++i) {
@@ -18,13 +32,16 @@ Flags::Flags(int argc, char** argv, std::string description) : description_(std:
                 arg);
     arg = arg.substr(2);
     const auto eq = arg.find('=');
+    std::string name = arg, value = "true";  // a switch unless a value follows
     if (eq != std::string::npos) {
-      given_[arg.substr(0, eq)] = arg.substr(eq + 1);
+      name = arg.substr(0, eq);
+      value = arg.substr(eq + 1);
     } else if (i + 1 < argc && std::string(argv[i + 1]).rfind("--", 0) != 0) {
-      given_[arg] = argv[++i];
-    } else {
-      given_[arg] = "true";  // a switch
+      value = argv[++i];
     }
+    // The last one silently won before: '--test-batch 1 ... --test-batch 0' ran with 0.
+    DPHYS_CHECK(given_.emplace(name, value).second, "flags: --{} is given twice ('{}' and '{}')", name,
+                given_[name], value);
   }
 }
 
@@ -43,9 +60,7 @@ void Flags::declare(const std::string& name, const std::string& shown_default, c
 double Flags::number(const std::string& name, double default_value, const std::string& help) {
   double value = default_value;
   if (const std::string* s = find(name)) {
-    char* end = nullptr;
-    value = std::strtod(s->c_str(), &end);
-    DPHYS_CHECK(end != s->c_str() && *end == '\0', "flags: --{} expects a number, got '{}'", name, *s);
+    value = parse_number(*s, "--" + name);
   }
   declare(name, fmt::format("{}", default_value), help, fmt::format("{}", value));
   return value;
@@ -55,8 +70,10 @@ std::int64_t Flags::integer(const std::string& name, std::int64_t default_value,
   std::int64_t value = default_value;
   if (const std::string* s = find(name)) {
     char* end = nullptr;
+    errno = 0;
     value = std::strtoll(s->c_str(), &end, 10);
     DPHYS_CHECK(end != s->c_str() && *end == '\0', "flags: --{} expects an integer, got '{}'", name, *s);
+    DPHYS_CHECK(errno != ERANGE, "flags: --{} is out of range: '{}'", name, *s);
   }
   declare(name, fmt::format("{}", default_value), help, fmt::format("{}", value));
   return value;

@@ -35,6 +35,9 @@ class Flags {
   bool help_ = false;
 };
 
+// `text` as a finite double in range, or an error naming `what` (a flag, or a list a flag holds).
+double parse_number(const std::string& text, const std::string& what);
+
 // The value of a --device flag: "cpu", or "cuda" where this build and machine have a CUDA device; `app` names
 // the program in the error.
 Device parse_device(const std::string& value, const char* app);

@@ -290,8 +290,9 @@ int main(int argc, char** argv) {
         const auto step_start = Clock::now();
         const optim::StepReport report = method->step(y_star);
         const double error = heat_error(report.prediction, x_star);
-        DPHYS_CHECK(std::isfinite(report.loss), "sip_heat: {} diverged at iteration {} (loss {})",
-                    method->name(), it, report.loss);
+        DPHYS_CHECK(std::isfinite(report.loss) && std::isfinite(error),
+                    "sip_heat: {} diverged at iteration {} (loss {}, error {})", method->name(), it,
+                    report.loss, error);
         History& h = histories[method->name()];
         h.wall.push_back((h.wall.empty() ? 0.0 : h.wall.back()) + data_seconds + seconds_since(step_start));
         h.loss.push_back(report.loss);
@@ -320,6 +321,9 @@ int main(int argc, char** argv) {
       const Tensor x = test_x.to(device);
       const Tensor prediction = method->predict(HeatProblem().forward(x));
       test_error[m] = heat_error(prediction, x);
+      // The loop checks the loss before each update; the last update can still diverge.
+      DPHYS_CHECK(std::isfinite(test_error[m]),
+                  "sip_heat: {} diverged in its last update (held-out error {})", m, test_error[m]);
       const double seconds_per_iteration = histories[m].wall.back() / static_cast<double>(iterations);
       out.add_value(m + ".test_error", test_error[m]);
       out.add_value(m + ".final_train_error", error_at(errors, iterations - 1));

@@ -245,12 +245,17 @@ int main(int argc, char** argv) {
       return items;
     };
     std::vector<std::string> methods = parse(methods_flag, "methods");
-    for (const std::string& m : methods)
-      DPHYS_CHECK(s.lr.count(m),
-                  "sip_toy: unknown method '{}' (choose from sip, adam, sgd, adadelta, adagrad, rmsprop)", m);
+    for (std::size_t i = 0; i < methods.size(); ++i) {
+      DPHYS_CHECK(s.lr.count(methods[i]),
+                  "sip_toy: unknown method '{}' (choose from sip, adam, sgd, adadelta, adagrad, rmsprop)",
+                  methods[i]);
+      DPHYS_CHECK(std::find(methods.begin(), methods.begin() + i, methods[i]) == methods.begin() + i,
+                  "sip_toy: --methods names '{}' twice", methods[i]);
+    }
+    // Parsed as the flags are: std::stod took "1abc" as 1, and a NaN broke the ordering of the sweep map.
     std::vector<double> xis, phis;
-    for (const std::string& v : parse(xi_flag, "xi-sweep")) xis.push_back(std::stod(v));
-    for (const std::string& v : parse(phi_flag, "phi-sweep")) phis.push_back(std::stod(v));
+    for (const std::string& v : parse(xi_flag, "xi-sweep")) xis.push_back(parse_number(v, "--xi-sweep"));
+    for (const std::string& v : parse(phi_flag, "phi-sweep")) phis.push_back(parse_number(v, "--phi-sweep"));
 
     // Fig. 5b (ξ = 1, φ = 45°), 5c (ξ = 32, φ = 45°), 5d (φ = 0), 5e (ξ = 32); shared points run once.
     std::map<Config, std::vector<std::string>> panels;
