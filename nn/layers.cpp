@@ -1,5 +1,7 @@
 #include "nn/layers.h"
 
+#include <cmath>
+
 #include "autodiff/grad_mode.h"
 #include "autodiff/nn_ops.h"
 #include "autodiff/ops.h"
@@ -22,6 +24,8 @@ std::int64_t same_padding(const char* layer, std::int64_t kernel, Padding paddin
 }  // namespace
 
 Linear::Linear(std::int64_t in, std::int64_t out, Generator& gen, bool with_bias, DType dtype, Init init) {
+  DPHYS_CHECK(in >= 1 && out >= 1, "Linear: needs at least one input and one output feature, got {} -> {}",
+              in, out);
   weight = register_parameter("weight", init_weight({out, in}, gen, dtype, init));
   if (with_bias) bias = register_parameter("bias", default_bias(out, in, gen, dtype));
 }
@@ -37,6 +41,8 @@ Tensor Linear::forward(const Tensor& x) {
 Conv1d::Conv1d(std::int64_t in, std::int64_t out, std::int64_t kernel, Generator& gen, Padding pad_kind,
                ConvPadding pad_mode, std::int64_t conv_stride, bool with_bias, DType dtype, Init init)
     : stride(conv_stride), padding(same_padding("Conv1d", kernel, pad_kind)), mode(pad_mode) {
+  DPHYS_CHECK(in >= 1 && out >= 1, "Conv1d: needs at least one input and one output channel, got {} -> {}",
+              in, out);
   weight = register_parameter("weight", init_weight({out, in, kernel}, gen, dtype, init));
   if (with_bias) bias = register_parameter("bias", default_bias(out, in * kernel, gen, dtype));
 }
@@ -46,6 +52,8 @@ Tensor Conv1d::forward(const Tensor& x) { return conv1d(x, weight, bias, stride,
 Conv2d::Conv2d(std::int64_t in, std::int64_t out, std::int64_t kernel, Generator& gen, Padding pad_kind,
                ConvPadding pad_mode, std::int64_t conv_stride, bool with_bias, DType dtype, Init init)
     : stride(conv_stride), padding(same_padding("Conv2d", kernel, pad_kind)), mode(pad_mode) {
+  DPHYS_CHECK(in >= 1 && out >= 1, "Conv2d: needs at least one input and one output channel, got {} -> {}",
+              in, out);
   weight = register_parameter("weight", init_weight({out, in, kernel, kernel}, gen, dtype, init));
   if (with_bias) bias = register_parameter("bias", default_bias(out, in * kernel * kernel, gen, dtype));
 }
@@ -66,6 +74,10 @@ Tensor Upsample::forward(const Tensor& x) {
 
 BatchNorm::BatchNorm(std::int64_t channels, double epsilon, double momentum_, DType dtype)
     : eps(epsilon), momentum(momentum_) {
+  // A NaN momentum made the running statistics NaN; zero channels divided by zero in forward.
+  DPHYS_CHECK(channels >= 1 && eps >= 0 && std::isfinite(eps) && momentum >= 0 && momentum <= 1,
+              "BatchNorm: needs channels >= 1, a finite eps >= 0 and momentum in [0, 1], got {}, {}, {}",
+              channels, eps, momentum);
   weight = register_parameter("weight", ones({channels}, dtype));
   bias = register_parameter("bias", zeros({channels}, dtype));
   running_mean = register_buffer("running_mean", zeros({channels}, dtype));

@@ -21,7 +21,8 @@ Adam::Adam(std::vector<Tensor> parameters, const AdamOptions& options, bool deco
   const char* name = decoupled_ ? "AdamW" : "Adam";
   DPHYS_CHECK(options.beta1 >= 0.0 && options.beta1 < 1.0 && options.beta2 >= 0.0 && options.beta2 < 1.0,
               "{}: betas ({}, {}) must lie in [0, 1)", name, options.beta1, options.beta2);
-  DPHYS_CHECK(std::isfinite(options.eps) && options.eps >= 0.0, "{}: eps {} must be >= 0", name, options.eps);
+  // eps = 0 divides 0 by 0 wherever a gradient entry is and has been 0.
+  DPHYS_CHECK(std::isfinite(options.eps) && options.eps > 0.0, "{}: eps {} must be > 0", name, options.eps);
   DPHYS_CHECK(std::isfinite(options.weight_decay) && options.weight_decay >= 0.0,
               "{}: weight_decay {} must be >= 0", name, options.weight_decay);
 }

@@ -9,7 +9,8 @@ namespace dphys::optim {
 namespace {
 
 void check_common(const char* name, double eps, double weight_decay) {
-  DPHYS_CHECK(std::isfinite(eps) && eps >= 0.0, "{}: eps {} must be >= 0", name, eps);
+  // eps = 0 divides 0 by 0 wherever a gradient entry is and has been 0.
+  DPHYS_CHECK(std::isfinite(eps) && eps > 0.0, "{}: eps {} must be > 0", name, eps);
   DPHYS_CHECK(std::isfinite(weight_decay) && weight_decay >= 0.0, "{}: weight_decay {} must be >= 0", name,
               weight_decay);
 }

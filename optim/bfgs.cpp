@@ -271,11 +271,23 @@ QuasiNewtonResult minimize(const Evaluate& evaluate, const Tensor& x0, const Bfg
   return result;
 }
 
-void check_start(const char* name, const Tensor& x0) {
+void check_start(const char* name, const Tensor& x0, const BfgsOptions& options) {
   DPHYS_CHECK(
       x0.dim() == 2 && x0.size(0) > 0 && x0.size(1) > 0 && is_floating(x0.dtype()) && !is_complex(x0.dtype()),
       "{}: expected a real floating x0 of shape [B, d], got shape {} and dtype {}", name,
       shape_str(x0.shape()), dtype_name(x0.dtype()));
+  // Unchecked, these ended problems as line_search_failed with 0 iterations (or turned the sufficient-
+  // decrease test off, for c1 = NaN) instead of saying what is wrong.
+  const LineSearchOptions& l = options.line_search;
+  DPHYS_CHECK(std::isfinite(options.gtol) && options.gtol >= 0, "{}: gtol {} must be finite and >= 0", name,
+              options.gtol);
+  DPHYS_CHECK(0 < l.c1 && l.c1 < l.c2 && l.c2 < 1,
+              "{}: the line search needs 0 < c1 < c2 < 1, got c1={} c2={}", name, l.c1, l.c2);
+  DPHYS_CHECK(l.min_step > 0 && l.min_step < l.max_step && std::isfinite(l.min_step) && l.xtol >= 0 &&
+                  std::isfinite(l.xtol),
+              "{}: the line search needs 0 < min_step < max_step and a finite xtol >= 0, got min_step={} "
+              "max_step={} xtol={}",
+              name, l.min_step, l.max_step, l.xtol);
 }
 
 }  // namespace
@@ -297,26 +309,26 @@ std::string_view stop_reason_name(StopReason reason) {
 }
 
 QuasiNewtonResult bfgs_minimize(const BatchedObjective& f, const Tensor& x0, const BfgsOptions& options) {
-  check_start("bfgs_minimize", x0);
+  check_start("bfgs_minimize", x0, options);
   DenseInverseHessian model(x0.size(0), x0.size(1), x0.dtype(), x0.device());
   return minimize(whole_batch(f), x0, options, model);
 }
 
 QuasiNewtonResult bfgs_minimize(const SubsetObjective& f, const Tensor& x0, const BfgsOptions& options) {
-  check_start("bfgs_minimize", x0);
+  check_start("bfgs_minimize", x0, options);
   DenseInverseHessian model(x0.size(0), x0.size(1), x0.dtype(), x0.device());
   return minimize(running_rows(f), x0, options, model);
 }
 
 QuasiNewtonResult lbfgs_minimize(const BatchedObjective& f, const Tensor& x0, const LbfgsOptions& options) {
-  check_start("lbfgs_minimize", x0);
+  check_start("lbfgs_minimize", x0, options);
   DPHYS_CHECK(options.memory >= 1, "lbfgs_minimize: memory must be at least 1, got {}", options.memory);
   LimitedInverseHessian model(x0.size(0), x0.size(1), options.memory, x0.dtype(), x0.device());
   return minimize(whole_batch(f), x0, options, model);
 }
 
 QuasiNewtonResult lbfgs_minimize(const SubsetObjective& f, const Tensor& x0, const LbfgsOptions& options) {
-  check_start("lbfgs_minimize", x0);
+  check_start("lbfgs_minimize", x0, options);
   DPHYS_CHECK(options.memory >= 1, "lbfgs_minimize: memory must be at least 1, got {}", options.memory);
   LimitedInverseHessian model(x0.size(0), x0.size(1), options.memory, x0.dtype(), x0.device());
   return minimize(running_rows(f), x0, options, model);

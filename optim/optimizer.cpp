@@ -37,6 +37,7 @@ Optimizer::Optimizer(std::vector<Tensor> parameters, double lr, std::vector<std:
       slot_names_(std::move(slot_names)),
       slots_(parameters_.size()) {
   check_lr(lr, "Optimizer");
+  DPHYS_CHECK(!parameters_.empty(), "Optimizer: the parameter list is empty: step() would update nothing");
   for (std::size_t i = 0; i < parameters_.size(); ++i) {
     const Tensor& p = parameters_[i];
     DPHYS_CHECK(p.defined(), "Optimizer: parameter {} is an undefined tensor", i);

@@ -443,3 +443,27 @@ TEST_CASE("stop reasons have names, and bad arguments are refused with the reaso
                  }),
                  "expected [3]"));
 }
+
+TEST_CASE("BFGS and L-BFGS refuse options that would end every problem as a failed line search") {
+  // These once ran: gtol NaN reported an exact solve as line_search_failed, c1 > c2 or c2 NaN stopped after
+  // 0 iterations, and c1 NaN silently turned the sufficient-decrease test off.
+  const auto rejects = [](const BfgsOptions& options, const std::string& message) {
+    CHECK(contains(error_message([&] { bfgs_minimize(rosenbrock, rosenbrock_start(2), options); }), message));
+    LbfgsOptions limited;
+    static_cast<BfgsOptions&>(limited) = options;
+    CHECK(
+        contains(error_message([&] { lbfgs_minimize(rosenbrock, rosenbrock_start(2), limited); }), message));
+  };
+  BfgsOptions o;
+  o.gtol = NAN;
+  rejects(o, "gtol nan must be finite and >= 0");
+  o = BfgsOptions{};
+  o.line_search.c1 = 0.95;
+  rejects(o, "needs 0 < c1 < c2 < 1");
+  o = BfgsOptions{};
+  o.line_search.c1 = NAN;
+  rejects(o, "needs 0 < c1 < c2 < 1");
+  o = BfgsOptions{};
+  o.line_search.max_step = -1;
+  rejects(o, "0 < min_step < max_step");
+}

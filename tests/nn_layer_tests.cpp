@@ -371,3 +371,17 @@ TEST_CASE("batch_norm_train refuses a negative or NaN eps") {
   CHECK(contains(error_message([&] { batch_norm_train(x, w, b, -1.0); }), "eps -1 must be finite and >= 0"));
   CHECK(contains(error_message([&] { batch_norm_train(x, w, b, NAN); }), "must be finite and >= 0"));
 }
+
+TEST_CASE("layers with no features or channels, and BatchNorm with a bad momentum, are errors") {
+  // Linear(3, 0) and Conv2d(2, 0, 3) crashed with SIGFPE (fan-in divided by 0); a NaN momentum made the
+  // running statistics NaN.
+  Generator gen(1);
+  CHECK(contains(error_message([&] { nn::Linear(3, 0, gen); }),
+                 "Linear: needs at least one input and one output"));
+  CHECK(contains(error_message([&] { nn::Linear(0, 3, gen); }), "Linear: needs at least one input"));
+  CHECK(contains(error_message([&] { nn::Conv2d(2, 0, 3, gen); }),
+                 "Conv2d: needs at least one input and one output"));
+  CHECK(contains(error_message([&] { nn::Conv1d(0, 2, 3, gen); }), "Conv1d: needs at least one input"));
+  CHECK(contains(error_message([] { nn::BatchNorm(0); }), "BatchNorm: needs channels >= 1"));
+  CHECK(contains(error_message([] { nn::BatchNorm(4, 1e-5, NAN); }), "momentum in [0, 1]"));
+}

@@ -450,3 +450,16 @@ TEST_CASE("Adagrad, RMSprop and Adadelta match PyTorch's rules written out by ha
   bad.alpha = 1.0;
   CHECK(contains(error_message([&] { RMSprop({parameter({1.0})}, bad); }), "alpha"));
 }
+
+TEST_CASE("optimizers refuse an empty parameter list and eps = 0") {
+  // An empty list stepped without updating anything; eps = 0 divided 0 by 0 where a gradient entry was 0.
+  CHECK(contains(error_message([] { Adam adam({}); }), "the parameter list is empty"));
+  CHECK(contains(error_message([] { SGD sgd({}, SGDOptions{}); }), "the parameter list is empty"));
+  const Tensor p = zeros({3}, DType::f64).requires_grad_();
+  AdamOptions adam;
+  adam.eps = 0;
+  CHECK(contains(error_message([&] { Adam a({p}, adam); }), "eps 0 must be > 0"));
+  AdagradOptions adagrad;
+  adagrad.eps = 0;
+  CHECK(contains(error_message([&] { Adagrad a({p}, adagrad); }), "eps 0 must be > 0"));
+}
