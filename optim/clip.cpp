@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 #include "autodiff/grad_mode.h"
 #include "autodiff/ops.h"
@@ -12,14 +13,28 @@ double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm) {
   DPHYS_CHECK(std::isfinite(max_norm) && max_norm >= 0.0,
               "clip_grad_norm: max_norm {} must be finite and >= 0", max_norm);
   NoGradGuard no_grad;
-  double squares = 0.0;
+  // Norms past ~1e154 overflow their squares: the total came out Inf and every gradient was zeroed
+  // instead of scaled. Where a square is not a normal number, the norm is taken relative to the largest.
+  const auto relative_norm = [](const Tensor& g) {
+    const double largest = max(abs(g)).item();
+    return largest > 0 ? largest * norm(g / largest).item() : 0.0;
+  };
+  std::vector<double> norms;
   for (const Tensor& p : parameters) {
     const Tensor g = p.grad();
     if (!g.defined()) continue;
     const double n = norm(g).item();
-    squares += n * n;
+    norms.push_back(std::isnormal(n * n) || n == 0 ? n : relative_norm(g));
   }
-  const double total = std::sqrt(squares);
+  double squares = 0.0;
+  for (const double n : norms) squares += n * n;
+  double total = std::sqrt(squares);
+  if (!std::isnormal(squares) && squares != 0) {
+    const double largest = *std::max_element(norms.begin(), norms.end());
+    double relative = 0.0;
+    for (const double n : norms) relative += (n / largest) * (n / largest);
+    total = largest * std::sqrt(relative);
+  }
   // PyTorch's coefficient: the 1e-6 keeps it finite for zero gradients.
   const double coefficient = max_norm / (total + 1e-6);
   if (coefficient < 1.0)

@@ -463,3 +463,12 @@ TEST_CASE("optimizers refuse an empty parameter list and eps = 0") {
   adagrad.eps = 0;
   CHECK(contains(error_message([&] { Adagrad a({p}, adagrad); }), "eps 0 must be > 0"));
 }
+
+TEST_CASE("clip_grad_norm scales gradients beyond 1e154 instead of zeroing them") {
+  // The squared norm overflowed: the total was Inf and the coefficient max_norm / Inf = 0.
+  const Tensor p = zeros({2}, DType::f64).requires_grad_();
+  p.set_grad(from_vector({3e200, 4e200}, {2}, DType::f64));
+  const double total = clip_grad_norm({p}, 1.0);
+  CHECK(total == doctest::Approx(5e200));
+  check_close(values(p.grad()), {0.6, 0.8}, 1e-6);
+}

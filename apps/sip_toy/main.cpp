@@ -270,13 +270,14 @@ int main(int argc, char** argv) {
     RunOutput out(folder);
     for (const auto& [name, value] : flags.values()) out.add_setting(name, value);
     std::vector<RunResult> results(runs.size());
-    std::exception_ptr error;
+    std::exception_ptr error;  // written under the mutex; `failed` is what the other threads read
+    std::atomic<bool> failed{false};
     std::mutex mutex;
     std::atomic<int> done{0};
     const auto start = std::chrono::steady_clock::now();
 #pragma omp parallel for schedule(dynamic, 1)
     for (std::size_t r = 0; r < runs.size(); ++r) {
-      if (error) continue;
+      if (failed) continue;
       try {
         results[r] = train(runs[r].first, runs[r].second, s.iterations, s);
         const double elapsed =
@@ -291,6 +292,7 @@ int main(int argc, char** argv) {
       } catch (...) {
         std::lock_guard<std::mutex> lock(mutex);
         if (!error) error = std::current_exception();
+        failed = true;
       }
     }
     if (error) std::rethrow_exception(error);
