@@ -307,7 +307,7 @@ HessianFreeReport HessianFree::run(const Vectors& grad,
     // Measured from θ, where q = 0 (Martens 2010 §4.1); PyTorchHessianFree measures from the warm start.
     loss_last = loss_at(last, 1.0);
     report.rho = (loss_last - loss) / cg.q.back();
-    if (report.rho < 0.25) {
+    if (!(report.rho >= 0.25)) {  // NaN too: a step whose model or loss is not finite was a bad one
       damping_ *= 1.5;
     } else if (report.rho > 0.75) {
       damping_ *= 2.0 / 3.0;
@@ -353,7 +353,15 @@ HessianFreeReport HessianFree::run(const Vectors& grad,
     }
     report.new_loss = f;
   }
-  for (std::size_t i = 0; i < parameters_.size(); ++i) parameters_[i].copy_(start[i] + alpha * step[i]);
+  if (alpha == 0.0) {
+    // Rejected: θ stays exactly where it was (start + 0·step is NaN for a step that overflowed), and the next
+    // CG starts cold, since a warm start from a rejected step grew by orders of magnitude per step until it
+    // overflowed (a U-net with batch norm, whose loss is blind to the weights' scale).
+    for (std::size_t i = 0; i < parameters_.size(); ++i) parameters_[i].copy_(start[i]);
+    warm_start_.clear();
+  } else {
+    for (std::size_t i = 0; i < parameters_.size(); ++i) parameters_[i].copy_(start[i] + alpha * step[i]);
+  }
   if (!options_.line_search) report.new_loss = evaluate();
   report.step_size = alpha;
   return report;

@@ -237,14 +237,7 @@ int main(int argc, char** argv) {
                 checkpoint.path());
     if (resuming) checkpoint.check_resumable(flags.values(), {"resume", "checkpoint-every", "stop-at"});
 
-    RunOutput out(folder);
-    if (checkpointing && !resuming) checkpoint.start(flags.values());
-    for (const auto& [name, value] : flags.values()) out.add_setting(name, value);
-    Generator test_gen(static_cast<std::uint64_t>(data_seed) + 1000003);
-    const Tensor test_x = sip_heat_sources(test_batch, kHeatGrid, test_gen);
-    out.save_field("example_x_star", test_x);
-    out.save_field("example_y_star", HeatProblem().forward(test_x));
-
+    // The methods check their hyperparameters (a NaN learning rate, say) before RunOutput clears the folder.
     std::vector<std::unique_ptr<HeatMethod>> methods;
     std::map<std::string, History> histories;
     for (const std::string& m : names) {
@@ -256,6 +249,15 @@ int main(int argc, char** argv) {
       methods.push_back(std::make_unique<HeatMethod>(m, options));
       histories[m];
     }
+
+    RunOutput out(folder);
+    if (checkpointing && !resuming) checkpoint.start(flags.values());
+    for (const auto& [name, value] : flags.values()) out.add_setting(name, value);
+    Generator test_gen(static_cast<std::uint64_t>(data_seed) + 1000003);
+    const Tensor test_x = sip_heat_sources(test_batch, kHeatGrid, test_gen);
+    out.save_field("example_x_star", test_x);
+    out.save_field("example_y_star", HeatProblem().forward(test_x));
+
     Generator data(static_cast<std::uint64_t>(data_seed));
     std::int64_t first = 0;
     if (resuming) {
