@@ -78,7 +78,7 @@ PercentileClip clip_per_example_percentile(const Tensor& per_example, double qua
     }
     double squares = 0.0;
     for (std::int64_t j = 0; j < width; ++j) squares += row[j] * row[j];
-    if (!std::isnormal(squares)) {
+    if (!std::isnormal(squares) && width > 0) {
       // Entries beyond ~1e154 overflow the plain sum (an Inf norm made τ NaN and every row NaN) and
       // entries below ~1e-154 underflow it; scaled by the largest entry, neither happens.
       const double largest = std::abs(

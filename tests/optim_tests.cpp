@@ -376,6 +376,8 @@ TEST_CASE(
       clip_per_example_percentile(from_vector({1.5e308, 1.5e308, 1, 0}, {2, 2}, DType::f64));
   CHECK(huge.threshold == 1.0);
   check_close(values(huge.gradients), {0, 0, 1, 0});
+  // Rows without entries have norm 0 (the scaled path once looked for their largest entry).
+  CHECK(clip_per_example_percentile(zeros({3, 0}, DType::f64)).threshold == 0.0);
 }
 
 TEST_CASE("Adam fits sin(2x) on [-2, 2] with an nn MLP (1 -> 32 -> 32 -> 1, tanh) to MSE < 1e-3") {
