@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "engine/argmax_order.h"
 #include "engine/device_dispatch.h"
 #include "engine/dispatch.h"
 #include "engine/layout.h"
@@ -175,7 +176,7 @@ Tensor argmax(const Tensor& x, int axis, bool keepdims) {
       for (std::int64_t i = 0; i < inner; ++i) {
         std::int64_t best = 0;
         for (std::int64_t k = 1; k < n; ++k)
-          if (in[(o * n + k) * inner + i] > in[(o * n + best) * inner + i]) best = k;
+          if (argmax_beats(in[(o * n + k) * inner + i], in[(o * n + best) * inner + i])) best = k;
         dst[o * inner + i] = best;
       }
     });

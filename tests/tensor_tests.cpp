@@ -552,3 +552,10 @@ TEST_CASE("draws with non-finite parameters or bad shapes are errors and leave t
   CHECK(contains(error_message([&] { normal({5}, 0.0, 1.0, gen, DType::c64); }), "draws are f32 or f64"));
   CHECK(gen.offset() == offset);
 }
+
+TEST_CASE("argmax points at the first NaN, where max returns NaN") {
+  const Tensor x = from_vector({1, NAN, 5, NAN, 2, 3}, {2, 3}, DType::f64);
+  CHECK(argmax(x, 1, false).to_vector<std::int64_t>() == std::vector<std::int64_t>{1, 0});
+  CHECK(argmax(from_vector({1, 5, 2}, {3}, DType::f32), 0, false).to_vector<std::int64_t>() ==
+        std::vector<std::int64_t>{1});
+}

@@ -3,6 +3,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "engine/argmax_order.h"
 #include "engine/cuda/indexing.h"
 #include "engine/cuda/segment_reduce.h"
 
@@ -82,7 +83,7 @@ void argmax_typed(std::int64_t outer, std::int64_t n, std::int64_t inner, const 
     const T* base = x + (o / inner) * n * inner + o % inner;
     std::int64_t best = 0;
     for (std::int64_t k = 1; k < n; ++k)
-      if (base[k * inner] > base[best * inner]) best = k;
+      if (kernel::argmax_beats(base[k * inner], base[best * inner])) best = k;
     out[o] = best;
   });
 }
