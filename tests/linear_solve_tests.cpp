@@ -214,3 +214,14 @@ TEST_CASE(
   CHECK(x.node()->inputs[0] == leaf_b.node());
   CHECK(x.node()->inputs[1] == leaf_c.node());
 }
+
+TEST_CASE("solve_poisson refuses dims other than 1 or 2 and spacings that are not positive and finite") {
+  // dims = 3 once said "expected at least 3 axes" for a [1, 4, 4, 4] input; dx = inf was accepted.
+  const Tensor f = zeros({1, 4, 4, 4}, DType::f64);
+  CHECK(contains(error_message([&] { solve_poisson(f, 3, 1, 1, Boundary::dirichlet, {}); }),
+                 "dims must be 1 or 2, got 3"));
+  CHECK(contains(error_message([&] {
+                   solve_poisson(zeros({1, 4, 4}, DType::f64), 2, 1, INFINITY, Boundary::dirichlet, {});
+                 }),
+                 "grid spacings must be positive and finite"));
+}
