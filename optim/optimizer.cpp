@@ -47,6 +47,10 @@ Optimizer::Optimizer(std::vector<Tensor> parameters, double lr, std::vector<std:
                 i, shape_str(p.shape()), dtype_name(p.dtype()));
     DPHYS_CHECK(is_floating(p.dtype()) && !is_complex(p.dtype()),
                 "Optimizer: parameter {} has dtype {}; expected f32 or f64", i, dtype_name(p.dtype()));
+    // Listed twice, a tensor was updated twice per step.
+    for (std::size_t j = 0; j < i; ++j)
+      DPHYS_CHECK(parameters_[j].storage() != p.storage(),
+                  "Optimizer: parameters {} and {} share their storage (the same tensor listed twice?)", j, i);
   }
 }
 

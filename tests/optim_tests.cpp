@@ -461,6 +461,7 @@ TEST_CASE("optimizers refuse an empty parameter list and eps = 0") {
   AdamOptions adam;
   adam.eps = 0;
   CHECK(contains(error_message([&] { Adam a({p}, adam); }), "eps 0 must be > 0"));
+  CHECK(contains(error_message([&] { Adam a({p, p}); }), "parameters 0 and 1 share their storage"));
   AdagradOptions adagrad;
   adagrad.eps = 0;
   CHECK(contains(error_message([&] { Adagrad a({p}, adagrad); }), "eps 0 must be > 0"));
