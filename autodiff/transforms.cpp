@@ -93,6 +93,18 @@ Tensor make_custom(const char* name, const std::vector<Tensor>& inputs, const Fu
         std::vector<Tensor> grads = backward(g, ins, y);
         DPHYS_CHECK(grads.size() == ins.size(), "{}: backward returned {} gradients for {} inputs", name,
                     grads.size(), ins.size());
+        // When the backward pass is itself recorded with a cotangent that has history (jvp's dummy
+        // cotangent), a gradient that is linear in g yet has no history was computed without recording: its
+        // derivative, the jvp, would silently be zero. (Reverse-over-reverse HVPs cannot be checked this
+        // way: their seed has no history, and a linear op's gradient legitimately has none either.)
+        if (GradMode::enabled() && g.requires_grad())
+          for (std::size_t i = 0; i < grads.size(); ++i)
+            DPHYS_CHECK(
+                !grads[i].defined() || grads[i].requires_grad() || !ins[i].requires_grad() ||
+                    !is_floating(grads[i].dtype()) || max(abs(grads[i].detach())).item() == 0.0,
+                "{}: its backward ran without recording, so derivatives of its gradient (jvp) are not "
+                "available; write the backward with differentiable ops",
+                name);
         return grads;
       },
       keep);
@@ -139,8 +151,9 @@ std::pair<Tensor, Tensor> jvp(const Function& f, const std::vector<Tensor>& xs,
   const std::vector<Tensor> tracked = track(xs);
   Tensor y = trace(f, tracked, "jvp");
   // g_i = J_iᵀ u is linear in the dummy cotangent u, so differentiating Σ⟨g_i, t_i⟩ with respect to u gives J
-  // t.
-  Tensor u = zeros_like(y);
+  // t, whatever u is. Ones rather than zeros, so that a custom op can tell a gradient computed without
+  // recording (nonzero, yet with no history) from one that is zero.
+  Tensor u = ones_like(y);
   u.requires_grad_();
   Tensor inner_product;
   {

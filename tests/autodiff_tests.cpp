@@ -259,3 +259,29 @@ TEST_CASE("checkpoint passes i64 inputs along") {
   CHECK(max_abs_diff(plain, from_vector({2.0, 0.0, 6.0}, {3}, DType::f64)) == 0.0);
   CHECK(max_abs_diff(through_checkpoint, plain) == 0.0);
 }
+
+TEST_CASE("jvp through a custom op whose backward does not record is an error, not a zero") {
+  // x ↦ x² as a custom op, with its backward once without and once with recording: jvp returned zeros for
+  // the first.
+  const auto square_op = [](bool recorded) {
+    return [recorded](const Tensor& x) {
+      return custom_op(
+          "square", {x}, [](const std::vector<Tensor>& v) { return v[0] * v[0]; },
+          [recorded](const Tensor& g, const std::vector<Tensor>& in, const Tensor&) {
+            if (recorded) return std::vector<Tensor>{g * 2.0 * in[0]};
+            NoGradGuard no_grad;
+            return std::vector<Tensor>{g * 2.0 * in[0]};
+          });
+    };
+  };
+  const Tensor x = from_vector({1.0, -2.0, 3.0}, {3}, DType::f64),
+               t = from_vector({1.0, 1.0, 0.5}, {3}, DType::f64);
+  const auto run_jvp = [&](bool recorded) {
+    const auto f = square_op(recorded);
+    return jvp([&](const std::vector<Tensor>& v) { return f(v[0]); }, {x}, {t}).second;
+  };
+  CHECK(max_abs_diff(run_jvp(true), 2.0 * x * t) < 1e-15);
+  CHECK(contains(error_message([&] { run_jvp(false); }), "square: its backward ran without recording"));
+  // First derivatives through it are unaffected.
+  CHECK(max_abs_diff(grad([&](const Tensor& v) { return sum(square_op(false)(v)); }, x), 2.0 * x) < 1e-15);
+}
