@@ -10,6 +10,7 @@
 
 #include "engine/error.h"
 #include "engine/parallel.h"
+#include "engine/unit_scale.h"
 
 namespace dphys::kernel {
 
@@ -240,13 +241,10 @@ void tridiagonal_eigen(std::int64_t n, T* diagonal, const T* off_diagonal, T* ve
   // Solved at unit scale, by a power of two (exact): Eigen's QR on the leaves decides splits by an absolute
   // test and squares the off-diagonal, and the secular vectors' norms are squares of reciprocal differences,
   // so at sizes far from 1 these underflow or overflow.
-  const int exponent = largest > 0 ? std::ilogb(largest) : 0;
-  // In two factors: 2^−exponent alone overflows when `largest` is subnormal.
-  const T down = std::ldexp(T(1), -exponent / 2), down_rest = std::ldexp(T(1), -exponent - (-exponent / 2));
-  d *= down;
-  d *= down_rest;
-  Vector<T> e_scaled = e * down;
-  e_scaled *= down_rest;
+  const int exponent = unit_scale_exponent(largest);
+  scale_to_unit<T>(d, exponent);
+  Vector<T> e_scaled = e;
+  scale_to_unit<T>(e_scaled, exponent);
   Eigen::Map<Matrix<T>> q(vectors, n, n);
   solve<T>(diagonal, e_scaled.data(), n, q);
   d *= std::ldexp(T(1), exponent);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "engine/error.h"
+#include "engine/unit_scale.h"
 
 namespace dphys::kernel {
 
@@ -75,10 +76,8 @@ void tridiagonalize(std::int64_t n, T* data, T* householder_coefficients) {
   // Reduced at unit scale and scaled back by the same power of two (exact): Householder vectors are found
   // from unscaled squared norms, which underflow for matrices of size 1e-155 (f64) or 1e-20 (f32), and
   // overflow for their reciprocals.
-  const int exponent = largest > 0 ? std::ilogb(largest) : 0;
-  // In two factors: 2^−exponent alone overflows when `largest` is subnormal.
-  a.template triangularView<Eigen::Lower>() *= std::ldexp(T(1), -exponent / 2);
-  a.template triangularView<Eigen::Lower>() *= std::ldexp(T(1), -exponent - (-exponent / 2));
+  const int exponent = unit_scale_exponent(largest);
+  scale_to_unit<T>(a.template triangularView<Eigen::Lower>(), exponent);
   std::vector<T> subdiagonal(std::max<std::int64_t>(n - 1, 0));
   Matrix<T> w(n, panel_width);
   for (Index p = 0; p < n; p += panel_width) {

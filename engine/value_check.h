@@ -10,4 +10,8 @@ namespace dphys::kernel {
 // next read from it (device_memory::deferred_check), with the op that failed named in the message.
 void check_zero(const Tensor& value, std::string message);
 
+// Raises `message` if the real tensor `x` holds NaN or Inf, when check_zero would. One reduction finds both:
+// Σ 0·x is ±0 for finite x and NaN otherwise.
+void check_finite(const Tensor& x, std::string message);
+
 }  // namespace dphys::kernel

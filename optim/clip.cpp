@@ -9,6 +9,24 @@
 
 namespace dphys::optim {
 
+namespace {
+
+// The Euclidean norm of values[0, n). Where the plain sum of squares is not a normal number (entries beyond
+// ~1e154 overflow it, entries below ~1e-154 underflow it), it is taken relative to the largest entry.
+double scaled_norm(const double* values, std::size_t n) {
+  double squares = 0.0;
+  for (std::size_t i = 0; i < n; ++i) squares += values[i] * values[i];
+  if (std::isnormal(squares) || std::isnan(squares)) return std::sqrt(squares);
+  double largest = 0.0;
+  for (std::size_t i = 0; i < n; ++i) largest = std::max(largest, std::abs(values[i]));
+  if (largest == 0) return 0.0;
+  double relative = 0.0;
+  for (std::size_t i = 0; i < n; ++i) relative += (values[i] / largest) * (values[i] / largest);
+  return largest * std::sqrt(relative);
+}
+
+}  // namespace
+
 double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm) {
   DPHYS_CHECK(std::isfinite(max_norm) && max_norm >= 0.0,
               "clip_grad_norm: max_norm {} must be finite and >= 0", max_norm);
@@ -24,17 +42,9 @@ double clip_grad_norm(const std::vector<Tensor>& parameters, double max_norm) {
     const Tensor g = p.grad();
     if (!g.defined()) continue;
     const double n = norm(g).item();
-    norms.push_back(std::isnormal(n * n) || n == 0 ? n : relative_norm(g));
+    norms.push_back(std::isnormal(n * n) || std::isnan(n) ? n : relative_norm(g));
   }
-  double squares = 0.0;
-  for (const double n : norms) squares += n * n;
-  double total = std::sqrt(squares);
-  if (!std::isnormal(squares) && squares != 0) {
-    const double largest = *std::max_element(norms.begin(), norms.end());
-    double relative = 0.0;
-    for (const double n : norms) relative += (n / largest) * (n / largest);
-    total = largest * std::sqrt(relative);
-  }
+  const double total = scaled_norm(norms.data(), norms.size());
   // PyTorch's coefficient: the 1e-6 keeps it finite for zero gradients.
   const double coefficient = max_norm / (total + 1e-6);
   if (coefficient < 1.0)
@@ -76,20 +86,8 @@ PercentileClip clip_per_example_percentile(const Tensor& per_example, double qua
       std::fill(row, row + width, 0.0);
       continue;
     }
-    double squares = 0.0;
-    for (std::int64_t j = 0; j < width; ++j) squares += row[j] * row[j];
-    if (!std::isnormal(squares) && width > 0) {
-      // Entries beyond ~1e154 overflow the plain sum (an Inf norm made τ NaN and every row NaN) and
-      // entries below ~1e-154 underflow it; scaled by the largest entry, neither happens.
-      const double largest = std::abs(
-          *std::max_element(row, row + width, [](double a, double b) { return std::abs(a) < std::abs(b); }));
-      squares = 0.0;
-      if (largest > 0)
-        for (std::int64_t j = 0; j < width; ++j) squares += (row[j] / largest) * (row[j] / largest);
-      norms[i] = largest * std::sqrt(squares);
-    } else {
-      norms[i] = std::sqrt(squares);
-    }
+    // An unscaled norm of entries beyond ~1e154 was Inf, which made τ NaN and every row NaN.
+    norms[i] = scaled_norm(row, static_cast<std::size_t>(width));
     if (!std::isfinite(norms[i])) {  // a norm beyond the largest double: the row is dropped like a NaN row
       std::fill(row, row + width, 0.0);
       norms[i] = 0.0;

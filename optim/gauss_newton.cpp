@@ -7,6 +7,7 @@
 #include "autodiff/grad_mode.h"
 #include "autodiff/ops.h"
 #include "engine/parallel.h"
+#include "engine/value_check.h"
 
 namespace dphys::optim {
 
@@ -41,16 +42,15 @@ GaussNewtonStep gauss_newton_solve(const Tensor& jacobian, const Tensor& residua
   DPHYS_CHECK(std::isfinite(rcond) && rcond >= 0.0, "gauss_newton_solve: rcond {} must be finite and >= 0",
               rcond);
   const std::int64_t batch = jacobian.size(0), m = jacobian.size(1), d = jacobian.size(2);
+  // BDCSVD gives no error for NaN (a NaN in J came back as a step of 1e294, an Inf as a zero step).
+  kernel::check_finite(jacobian.detach(), fmt::format("gauss_newton_solve: the jacobian of shape {} contains "
+                                                      "NaN or Inf",
+                                                      shape_str(jacobian.shape())));
+  kernel::check_finite(residual.detach(), fmt::format("gauss_newton_solve: the residual of shape {} contains "
+                                                      "NaN or Inf",
+                                                      shape_str(residual.shape())));
   const std::vector<double> j = cast(jacobian, DType::f64).to_vector<double>();
   const std::vector<double> r = cast(residual, DType::f64).to_vector<double>();
-  // BDCSVD gives no error for NaN (a NaN in J came back as a step of 1e294, an Inf as a zero step).
-  const auto finite = [](const std::vector<double>& v) {
-    return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
-  };
-  DPHYS_CHECK(finite(j), "gauss_newton_solve: the jacobian of shape {} contains NaN or Inf",
-              shape_str(jacobian.shape()));
-  DPHYS_CHECK(finite(r), "gauss_newton_solve: the residual of shape {} contains NaN or Inf",
-              shape_str(residual.shape()));
   std::vector<double> delta(static_cast<std::size_t>(batch * d), 0.0);
   std::vector<int> rank(static_cast<std::size_t>(batch), 0);
   // With no residuals or no unknowns the step is zero (Eigen's SVD of an empty matrix crashes).

@@ -15,6 +15,7 @@
 #include "engine/device_memory.h"
 #include "engine/dispatch.h"
 #include "engine/linalg.h"
+#include "engine/value_check.h"
 
 namespace dphys::optim {
 
@@ -218,8 +219,8 @@ JacobianPower apply_jacobian_power(const Tensor& jacobian, const Tensor& v,
   NoGradGuard no_grad;
   const Tensor j = cast(jacobian, DType::f64), w = cast(v, DType::f64);
   // J is checked by svd and gram; a NaN in v would pass through as NaN coefficients.
-  DPHYS_CHECK((sum(ne(w, w)) + sum(eq(abs(w), scalar(INFINITY, DType::f64, w.device())))).item() == 0.0,
-              "apply_jacobian_power: the vector of shape {} contains NaN or Inf", shape_str(v.shape()));
+  kernel::check_finite(w, fmt::format("apply_jacobian_power: the vector of shape {} contains NaN or Inf",
+                                      shape_str(v.shape())));
   const double floor = static_cast<double>(rows) * std::numeric_limits<double>::epsilon();
   // The Gram route computes λ = s² with an absolute error of about ε·λ_max, so the smallest kept mode
   // (λ ≥ τ²·λ_max) has a relative error up to about ε/τ²: τ ≥ 30·√ε keeps that below 1/900 for any row count

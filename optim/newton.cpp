@@ -8,6 +8,7 @@
 #include "autodiff/ops.h"
 #include "autodiff/transforms.h"
 #include "engine/parallel.h"
+#include "engine/value_check.h"
 #include "optim/gauss_newton.h"
 
 namespace dphys::optim {
@@ -27,14 +28,13 @@ Tensor eigen_direction(const char* op, const Tensor& grad, const Tensor& hessian
   DPHYS_CHECK(is_floating(grad.dtype()) && !is_complex(grad.dtype()),
               "{}: grad has dtype {}; expected f32 or f64", op, dtype_name(grad.dtype()));
   const std::int64_t batch = grad.size(0), d = grad.size(1);
+  // Eigen's eigensolver gives no error for NaN (a NaN in H came back as a NaN step, an Inf as a zero step).
+  kernel::check_finite(grad.detach(),
+                       fmt::format("{}: grad of shape {} contains NaN or Inf", op, shape_str(grad.shape())));
+  kernel::check_finite(hessian.detach(), fmt::format("{}: hessian of shape {} contains NaN or Inf", op,
+                                                     shape_str(hessian.shape())));
   const std::vector<double> g = cast(grad, DType::f64).to_vector<double>();
   const std::vector<double> h = cast(hessian, DType::f64).to_vector<double>();
-  // Eigen's eigensolver gives no error for NaN (a NaN in H came back as a NaN step, an Inf as a zero step).
-  const auto finite = [](const std::vector<double>& v) {
-    return std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); });
-  };
-  DPHYS_CHECK(finite(g), "{}: grad of shape {} contains NaN or Inf", op, shape_str(grad.shape()));
-  DPHYS_CHECK(finite(h), "{}: hessian of shape {} contains NaN or Inf", op, shape_str(hessian.shape()));
   std::vector<double> delta(g.size(), 0.0);
   if (d == 0) return from_vector(delta, grad.shape(), grad.dtype(), grad.device());  // no unknowns
   parallel_for(batch, d * d * d, [&](std::int64_t b) {

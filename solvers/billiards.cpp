@@ -52,9 +52,8 @@ BilliardsCollision billiards_collision(const Tensor& pa_in, const Tensor& va_in,
   const std::vector<Tensor> rows = checked_rows(pa_in, va_in, pb_in, vb_in);
   const Tensor &pa = rows[0], &va = rows[1], &pb = rows[2], &vb = rows[3];
   for (const auto& [x, name] : {std::pair{pa, "pa"}, {va, "va"}, {pb, "pb"}, {vb, "vb"}}) {
-    const Tensor bad = sum(ne(x, x)) + sum(eq(abs(x), scalar(INFINITY, x.dtype(), x.device())));
-    kernel::check_zero(bad.detach(), fmt::format("billiards: {} of shape {} contains NaN or Inf", name,
-                                                 shape_str(x.shape())));
+    kernel::check_finite(
+        x.detach(), fmt::format("billiards: {} of shape {} contains NaN or Inf", name, shape_str(x.shape())));
   }
   const DType dtype = pa.dtype();
   const auto constant = [dtype, device = pa.device()](double value) { return scalar(value, dtype, device); };

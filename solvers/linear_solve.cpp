@@ -27,9 +27,8 @@ Tensor remove_mean(const Tensor& x) {
 
 // On a device, raised at the next read from it (the first read of CG's record follows at once).
 void check_finite(const char* what, const Tensor& x) {
-  const Tensor bad = sum(ne(x, x)) + sum(eq(abs(x), scalar(INFINITY, x.dtype(), x.device())));
-  kernel::check_zero(
-      bad, fmt::format("conjugate_gradient: {} of shape {} contains NaN or Inf", what, shape_str(x.shape())));
+  kernel::check_finite(x.detach(), fmt::format("conjugate_gradient: {} of shape {} contains NaN or Inf", what,
+                                               shape_str(x.shape())));
 }
 
 // The host's copy of the record's rows (cg_control::Row), [kRows, batch].

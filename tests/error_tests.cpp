@@ -1,4 +1,5 @@
 // Bad input raises dphys::Error naming the op and the shapes (or dtypes, devices) involved.
+#include "engine/value_check.h"
 #include "test_util.h"
 
 using namespace dphys;
@@ -153,4 +154,23 @@ TEST_CASE("matmul batch mismatch names the operand shapes") {
                 matmul(zeros({2, 2, 3}), zeros({3, 3, 2}));
               }),
               {"matmul", "[2, 2, 3]", "[3, 3, 2]"});
+}
+
+TEST_CASE("check_finite raises its message for NaN or Inf, in f32 and f64, and passes finite values") {
+  for (const DType dtype : {DType::f32, DType::f64}) {
+    CAPTURE(dtype_name(dtype));
+    const double big = dtype == DType::f32 ? 3e38 : 1e300;  // finite extremes: 0·x stays 0
+    CHECK_NOTHROW(kernel::check_finite(from_vector({-big, 0.0, big}, {3}, dtype), "never raised"));
+    CHECK_NOTHROW(kernel::check_finite(zeros({0, 4}, dtype), "never raised"));
+    CHECK(contains(error_message([&] {
+                     kernel::check_finite(from_vector({1.0, NAN}, {2}, dtype), "x has a NaN");
+                   }),
+                   "x has a NaN"));
+    CHECK(contains(error_message([&] {
+                     kernel::check_finite(from_vector({-INFINITY, 1.0}, {2}, dtype), "x has Inf");
+                   }),
+                   "x has Inf"));
+  }
+  check_names(error_message([] { kernel::check_finite(zeros({2}, DType::i64), "unused"); }),
+              {"check_finite", "i64"});
 }

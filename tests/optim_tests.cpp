@@ -475,3 +475,13 @@ TEST_CASE("clip_grad_norm scales gradients beyond 1e154 instead of zeroing them"
   CHECK(total == doctest::Approx(5e200));
   check_close(values(p.grad()), {0.6, 0.8}, 1e-6);
 }
+
+TEST_CASE("clip_grad_norm measures gradients below 1e-154 and reports a NaN gradient as a NaN norm") {
+  // Squares of 3e-200 underflow to 0: the plain norm of these gradients is 0.
+  const Tensor p = zeros({2}, DType::f64).requires_grad_(), q = zeros({1}, DType::f64).requires_grad_();
+  p.set_grad(from_vector({3e-200, 4e-200}, {2}, DType::f64));
+  q.set_grad(from_vector({12e-200}, {1}, DType::f64));
+  CHECK(std::abs(clip_grad_norm({p, q}, 1.0) / 13e-200 - 1) < 1e-14);
+  q.set_grad(from_vector({NAN}, {1}, DType::f64));
+  CHECK(std::isnan(clip_grad_norm({p, q}, 1.0)));
+}
