@@ -195,8 +195,6 @@ std::pair<double, double> saddle_free_properties(std::uint64_t seed) {
   return {worst_descent, worst_newton};
 }
 
-// A check that needs the baselines to have trained long (Adam's progress at ξ = 32, the baselines'
-// accuracy at ξ = 1) is reported as not evaluated in shorter runs.
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -334,6 +332,8 @@ int main(int argc, char** argv) {
                                   ? ""
                                   : fmt::format("{} iterations (spec: 15k SIP, 50k others); ", s.iterations);
     const std::string quick_note = quick ? "quick mode: indicative only; " : "";
+    // A check that needs the baselines to have trained long (Adam's progress at ξ = 32, the baselines'
+    // accuracy at ξ = 1) is reported as not evaluated in shorter runs.
     const bool long_run = s.iterations >= 15000;
     const std::string long_note = long_run ? "" : "needs >= 15k iterations (the baselines' slow progress)";
     // The spec's checks, once with SIP at its 15k budget (wall-clock matched) and once at equal iterations.
