@@ -1,6 +1,7 @@
 // The op table, in the spirit of ggml's test-backend-ops: one entry per differentiable op with its input
 // shapes, and every entry runs (a) a central finite-difference gradient check in f64, (b) an f32-vs-f64
-// forward agreement check, and (c) a Hessian-vector-product check against finite differences of the gradient.
+// forward agreement check, (c) a Hessian-vector-product check against finite differences of the gradient,
+// and (d) a Jacobian-vector-product check against finite differences of the op.
 // Broadcasting variants are entries of their own.
 #include <functional>
 #include <set>
@@ -374,6 +375,29 @@ TEST_CASE("every op: Hessian-vector product matches finite differences of the gr
     const Tensor product = hvp(of_first, x, v);
     const Tensor fd = (grad(of_first, x + eps * v) - grad(of_first, x - eps * v)) / (2 * eps);
     CHECK(product.shape() == x.shape());
+    CHECK(max_abs_diff(product, fd) <= 1e-6 * (1.0 + max_abs(fd)));
+  }
+}
+
+TEST_CASE("every op: Jacobian-vector product matches central finite differences of the op") {
+  // jvp differentiates each op's VJP once more (the double-VJP trick), so this checks the backward rules'
+  // own derivatives with respect to the cotangent, which no other check above reaches for linear ops.
+  Generator gen(2468);
+  const double eps = 1e-6;
+  for (const OpCase& c : op_table()) {
+    INFO(label(c));
+    const std::vector<Tensor> inputs = draw_inputs(c, gen);
+    std::vector<Tensor> tangents, plus, minus;
+    for (const Tensor& x : inputs) {
+      const Tensor t = uniform(x.shape(), -1.0, 1.0, gen, DType::f64);
+      tangents.push_back(t);
+      plus.push_back(x + eps * t);
+      minus.push_back(x - eps * t);
+    }
+    const auto [value, product] = jvp(c.f, inputs, tangents);
+    const Tensor fd = (c.f(plus) - c.f(minus)) / (2 * eps);
+    CHECK(max_abs_diff(value, c.f(inputs)) == 0.0);
+    CHECK(product.shape() == value.shape());
     CHECK(max_abs_diff(product, fd) <= 1e-6 * (1.0 + max_abs(fd)));
   }
 }
